@@ -1,0 +1,108 @@
+import { checkClaims } from './claims.ts';
+import type { Config } from './config.ts';
+import { connectionIdOf, readConnectRequest } from './connect-request.ts';
+import { Denied, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
+import { createKeySources, type KeySource } from './keys/key-source.ts';
+import { connectPolicy, iotArnPrefix, literalClientId } from './policy.ts';
+import { principalIdFor } from './principal.ts';
+import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
+import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
+import { IOT_MAX_SECONDS, IOT_MIN_SECONDS } from './config.ts';
+
+/** The one structured log record of an invocation: never the token, its signature or key material. */
+export interface DecisionRecord {
+  decision: 'allow' | 'deny';
+  reason?: DenyCode;
+  detail?: DenyDetail;
+  clientId?: string;
+  username?: string;
+  connectionId?: string;
+  sub?: string;
+  iss?: string;
+  kid?: string;
+  alg?: string;
+  keyOrigin?: string;
+  disconnectAfterInSeconds?: number;
+  durationMs?: number;
+}
+
+export interface Decision {
+  readonly response: AuthorizerResponse;
+  readonly record: DecisionRecord;
+  /** The original error behind an INTERNAL deny, for an error log. */
+  readonly cause?: unknown;
+}
+
+export interface Authorizer {
+  /** Never rejects: every failure becomes a deny with a reason. */
+  decide(event: unknown, invokedFunctionArn: string | undefined): Promise<Decision>;
+}
+
+export interface AuthorizerDeps {
+  /** Milliseconds since the epoch; a fixed clock in tests. */
+  readonly now?: () => number;
+  /** Told when a key source fails to refresh (the last good keys keep serving). */
+  readonly onKeyLoadFailed?: (source: string, err: unknown) => void;
+  readonly sources?: readonly KeySource[];
+}
+
+// Attacker-chosen strings are logged, but bounded.
+const clip = (value: unknown): string | undefined => (typeof value === 'string' ? value.slice(0, 256) : undefined);
+
+/** Wires the pipeline once per container: key sources live as long as the authorizer. */
+export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Authorizer {
+  const now = deps.now ?? Date.now;
+  const sources = deps.sources ?? createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}) });
+
+  async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord) {
+    const request = readConnectRequest(event, config.tokenFrom);
+    record.clientId = clip(request.clientId);
+    record.username = config.tokenFrom === 'password' ? clip(request.username) : undefined;
+    const clientId = literalClientId(request.clientId);
+    const arnPrefix = iotArnPrefix(invokedFunctionArn);
+    const header: TokenHeader = readHeader(request.token);
+    record.alg = clip(header.alg);
+    record.kid = clip(header.kid);
+    const nowMs = now();
+    const { payload, key } = await verifyToken(request.token, header, sources, config, nowMs);
+    record.keyOrigin = key.origin;
+    record.sub = clip(payload.sub);
+    record.iss = clip(payload.iss);
+    checkClaims(payload, config.verifyClaims, request);
+    const disconnectAfter = disconnectAfterSeconds(payload.exp, nowMs, config.allowShortLived);
+    record.disconnectAfterInSeconds = disconnectAfter;
+    const principal = principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId);
+    return allow(principal, connectPolicy(arnPrefix, clientId), disconnectAfter, config.refreshSeconds ?? disconnectAfter);
+  }
+
+  return {
+    async decide(event, invokedFunctionArn) {
+      const started = performance.now();
+      const record: DecisionRecord = { decision: 'deny', connectionId: connectionIdOf(event) };
+      try {
+        const response = await authorize(event, invokedFunctionArn, record);
+        record.decision = 'allow';
+        record.durationMs = Math.round((performance.now() - started) * 100) / 100;
+        return { response, record };
+      } catch (err) {
+        const denied = toDenied(err);
+        record.reason = denied.code;
+        record.detail = denied.detail;
+        record.durationMs = Math.round((performance.now() - started) * 100) / 100;
+        return { response: deny(), record, cause: denied.code === 'INTERNAL' ? denied.cause : undefined };
+      }
+    },
+  };
+}
+
+/**
+ * `disconnectAfterInSeconds`: the token's remaining life, within IoT's 300..86,400. IoT cannot disconnect
+ * sooner than 300 s, so a token with less left is denied unless the operator accepts the overrun.
+ * @throws Denied EXPIRES_TOO_SOON
+ */
+export function disconnectAfterSeconds(exp: number | undefined, nowMs: number, allowShortLived: boolean): number {
+  if (exp === undefined) return IOT_MAX_SECONDS;
+  const remaining = Math.floor(exp - nowMs / 1000);
+  if (remaining < IOT_MIN_SECONDS && !allowShortLived) throw new Denied('EXPIRES_TOO_SOON', { remainingSeconds: remaining });
+  return clampToIot(remaining);
+}

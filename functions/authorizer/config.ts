@@ -1,0 +1,191 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './keys/algorithms.ts';
+import { keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './keys/key-material.ts';
+import { ConfigError, EnvReader, isPlainObject, type Env } from './env-reader.ts';
+
+export { ConfigError };
+
+export const SECRET_FORMATS = ['auto', 'hmac', 'hmac-base64', 'pem', 'jwks'] as const;
+export type SecretFormat = (typeof SECRET_FORMATS)[number];
+
+/** IoT Core's bounds for `disconnectAfterInSeconds` and `refreshAfterInSeconds`. */
+export const IOT_MIN_SECONDS = 300;
+export const IOT_MAX_SECONDS = 86_400;
+
+export interface SecretsManagerConfig {
+  readonly secretId: string;
+  readonly format: SecretFormat;
+  readonly cacheSeconds: number;
+  readonly acceptPrevious: boolean;
+}
+
+export interface JwksUrlConfig {
+  readonly url: URL;
+  readonly refreshSeconds: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Expected claim values; string values are templates over `${clientid}` and `${username}`. */
+export type ClaimExpectations = Readonly<Record<string, string | number | boolean>>;
+
+export interface Config {
+  readonly tokenFrom: 'password' | 'username';
+  /** The algorithm allow-list; each key is further limited to the algorithms of its type. */
+  readonly algorithms: ReadonlySet<string>;
+  readonly secretsManager: SecretsManagerConfig | undefined;
+  /** Keys from JWT_PUBLIC_KEY and JWT_JWKS, parsed at cold start. */
+  readonly staticKeys: readonly TrustedKey[];
+  readonly jwksUrl: JwksUrlConfig | undefined;
+  readonly keyRefetchCooldownSeconds: number;
+  readonly fetchTimeoutMs: number;
+  readonly clockSkewSeconds: number;
+  readonly requireExp: boolean;
+  readonly maxAgeSeconds: number | undefined;
+  readonly issuers: readonly string[] | undefined;
+  readonly audiences: readonly string[] | undefined;
+  readonly verifyClaims: ClaimExpectations;
+  /** `refreshAfterInSeconds`; undefined means equal to `disconnectAfterInSeconds` (one invocation a connection). */
+  readonly refreshSeconds: number | undefined;
+  readonly allowShortLived: boolean;
+}
+
+const KNOWN = new Set([
+  'JWT_FROM', 'JWT_ALGORITHMS',
+  'JWT_SECRET_ID', 'JWT_SECRET_FORMAT', 'JWT_SECRET_CACHE_SECONDS', 'JWT_SECRET_ACCEPT_PREVIOUS',
+  'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS',
+  'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
+  'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
+  'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
+]);
+
+// Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
+const RESERVED_CLAIMS = new Set(['exp', 'nbf', 'iat']);
+
+/**
+ * Parses and validates the JWT_* environment once, at cold start.
+ * @throws ConfigError listing every problem, each naming its variable.
+ */
+export function parseConfig(env: Env): Config {
+  const read = new EnvReader(env);
+  read.rejectUnknown('JWT_', KNOWN);
+  const algorithms = readAlgorithms(read);
+  const secretsManager = readSecretsManager(read);
+  const staticKeys = [...readPublicKey(read, algorithms), ...readInlineJwks(read, algorithms)];
+  const jwksUrl = readJwksUrl(read);
+  if (secretsManager === undefined && staticKeys.length === 0 && jwksUrl === undefined && read.problems.length === 0) {
+    read.problem('JWT_SECRET_ID', 'no key source: set JWT_SECRET_ID, JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_URL');
+  }
+  const config: Config = {
+    tokenFrom: read.oneOf('JWT_FROM', ['password', 'username'], 'password'),
+    algorithms,
+    secretsManager,
+    staticKeys,
+    jwksUrl,
+    keyRefetchCooldownSeconds: read.integer('JWT_KEY_REFETCH_COOLDOWN_SECONDS', 1, 0, 86_400),
+    fetchTimeoutMs: read.integer('JWT_FETCH_TIMEOUT_MS', 1500, 50, 4000),
+    clockSkewSeconds: read.integer('JWT_CLOCK_SKEW_SECONDS', 30, 0, 3600),
+    requireExp: read.boolean('JWT_REQUIRE_EXP', true),
+    maxAgeSeconds: read.integer('JWT_MAX_AGE_SECONDS', undefined, 1, 10 * 365 * 86_400),
+    issuers: read.list('JWT_ISSUER'),
+    audiences: read.list('JWT_AUDIENCE'),
+    verifyClaims: readVerifyClaims(read),
+    refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
+    allowShortLived: read.boolean('JWT_ALLOW_SHORT_LIVED', false),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return Object.freeze(config);
+}
+
+function readAlgorithms(read: EnvReader): ReadonlySet<string> {
+  const listed = read.list('JWT_ALGORITHMS');
+  if (listed === undefined) return DEFAULT_ALGORITHMS;
+  const unknown = listed.filter((alg) => !SUPPORTED_ALGORITHMS.includes(alg));
+  if (unknown.length > 0) {
+    read.problem('JWT_ALGORITHMS', `unsupported ${unknown.join(', ')} (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
+  }
+  return new Set(listed.filter((alg) => SUPPORTED_ALGORITHMS.includes(alg)));
+}
+
+function readSecretsManager(read: EnvReader): SecretsManagerConfig | undefined {
+  const secretId = read.raw('JWT_SECRET_ID')?.trim();
+  const format = read.oneOf('JWT_SECRET_FORMAT', SECRET_FORMATS, 'auto');
+  const cacheSeconds = read.integer('JWT_SECRET_CACHE_SECONDS', 300, 0, 86_400);
+  const acceptPrevious = read.boolean('JWT_SECRET_ACCEPT_PREVIOUS', true);
+  if (secretId === undefined) {
+    for (const name of ['JWT_SECRET_FORMAT', 'JWT_SECRET_CACHE_SECONDS', 'JWT_SECRET_ACCEPT_PREVIOUS']) {
+      if (read.raw(name) !== undefined) read.problem(name, 'set, but JWT_SECRET_ID is not');
+    }
+    return undefined;
+  }
+  if (secretId.length > 2048) read.problem('JWT_SECRET_ID', 'longer than 2048 characters');
+  return { secretId, format, cacheSeconds, acceptPrevious };
+}
+
+function readPublicKey(read: EnvReader, algorithms: ReadonlySet<string>): TrustedKey[] {
+  const pem = read.raw('JWT_PUBLIC_KEY');
+  if (pem === undefined) return [];
+  try {
+    // Environment variables often carry PEM newlines as a literal "\n".
+    return keysFromPem(pem.replaceAll('\\n', '\n'), 'JWT_PUBLIC_KEY', algorithms);
+  } catch (err) {
+    read.problem('JWT_PUBLIC_KEY', err instanceof KeyMaterialError ? err.message : 'does not parse');
+    return [];
+  }
+}
+
+function readInlineJwks(read: EnvReader, algorithms: ReadonlySet<string>): TrustedKey[] {
+  const jwks = read.json('JWT_JWKS');
+  if (jwks === undefined) return [];
+  try {
+    const { keys, skipped } = keysFromJwks(jwks, 'JWT_JWKS', { allowSymmetric: false, allowed: algorithms });
+    const secret = skipped.filter((s) => s.secretMaterial);
+    if (secret.length > 0) {
+      read.problem('JWT_JWKS', `${secret.map((s) => `key ${s.index} ${s.reason}`).join('; ')}: ` +
+        'only public keys belong in the environment; keep HMAC secrets in Secrets Manager (JWT_SECRET_ID)');
+    } else if (keys.length === 0) {
+      read.problem('JWT_JWKS', `no usable key (${skipped.map((s) => `key ${s.index}: ${s.reason}`).join('; ') || 'empty'})`);
+    }
+    return keys;
+  } catch (err) {
+    read.problem('JWT_JWKS', err instanceof KeyMaterialError ? err.message : 'does not parse');
+    return [];
+  }
+}
+
+function readJwksUrl(read: EnvReader): JwksUrlConfig | undefined {
+  const url = read.url('JWT_JWKS_URL', ['https:', 'http:']);
+  const refreshSeconds = read.integer('JWT_JWKS_REFRESH_SECONDS', 300, 1, 86_400);
+  const headers = read.stringMap('JWT_JWKS_HEADERS') ?? {};
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      read.problem('JWT_JWKS_HEADERS', `header "${name}" has a name or value HTTP cannot carry`);
+    }
+  }
+  if (url === undefined) {
+    for (const name of ['JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS']) {
+      if (read.raw(name) !== undefined) read.problem(name, 'set, but JWT_JWKS_URL is not');
+    }
+    return undefined;
+  }
+  return { url, refreshSeconds, headers };
+}
+
+function readVerifyClaims(read: EnvReader): ClaimExpectations {
+  const claims = read.json('JWT_VERIFY_CLAIMS');
+  if (claims === undefined) return {};
+  if (!isPlainObject(claims)) {
+    read.problem('JWT_VERIFY_CLAIMS', 'expected a JSON object of claim name to expected value');
+    return {};
+  }
+  for (const [name, value] of Object.entries(claims)) {
+    if (name === '' || RESERVED_CLAIMS.has(name)) {
+      read.problem('JWT_VERIFY_CLAIMS', `"${name}" cannot be checked here (time claims have their own settings)`);
+    } else if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      read.problem('JWT_VERIFY_CLAIMS', `"${name}": expected a string, number or boolean`);
+    }
+  }
+  return Object.freeze({ ...(claims as Record<string, string | number | boolean>) });
+}

@@ -1,0 +1,34 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { createAuthorizer } from './authorizer.ts';
+import { parseConfig } from './config.ts';
+import { logger } from './logger.ts';
+import { deny, type AuthorizerResponse } from './response.ts';
+
+// Cold start: a bad configuration fails the init here, naming the variable; IoT treats that as a deny.
+const config = parseConfig(process.env);
+const authorizer = createAuthorizer(config, {
+  onKeyLoadFailed: (source, err) =>
+    logger.warn('key source refresh failed; serving the last good keys if any', {
+      source, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    }),
+});
+
+/** AWS IoT Core custom authorizer: MQTT CONNECT credentials in, an IoT policy (or a deny) out. */
+export const handler = middy<unknown, AuthorizerResponse, Error, Context>()
+  .use(injectLambdaContext(logger))
+  .use({
+    // The last line of defence: whatever escapes becomes a deny, never an error IoT would have to interpret.
+    onError: async (request) => {
+      logger.error('unexpected error; denied', { error: request.error });
+      request.response = deny();
+    },
+  })
+  .handler(async (event, context) => {
+    const { response, record, cause } = await authorizer.decide(event, context.invokedFunctionArn);
+    if (record.decision === 'allow') logger.info('connect allowed', { ...record });
+    else logger.warn('connect denied', { ...record });
+    if (cause !== undefined) logger.error('internal error behind a deny', { error: cause as Error });
+    return response;
+  });

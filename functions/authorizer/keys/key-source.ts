@@ -1,0 +1,86 @@
+import type { Config } from '../config.ts';
+import { Denied } from '../deny.ts';
+import { fetchJwks } from './jwks-url.ts';
+import type { TrustedKey } from './key-material.ts';
+import { RefreshingKeyCache } from './refreshing-key-cache.ts';
+import { fetchSecretKeys } from './secrets-manager.ts';
+
+/** One place keys come from. */
+export interface KeySource {
+  readonly name: string;
+  /** Its current keys. @throws Denied KEY_SOURCE_UNAVAILABLE when it has none to offer. */
+  keys(): Promise<readonly TrustedKey[]>;
+  /** An unscheduled refetch after a miss, rate-limited by the source; resolves true when keys were reloaded. */
+  refetch(): Promise<boolean>;
+  /** A signature miss may mean the key was rotated under the same (or no) `kid`, as a secret's value is. */
+  readonly refetchOnSignatureMiss: boolean;
+}
+
+export interface KeySourceDeps {
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly onLoadFailed: (source: string, err: unknown) => void;
+}
+
+/** Builds every source the configuration names; none of them fetches anything until first asked. */
+export function createKeySources(config: Config, deps: KeySourceDeps): KeySource[] {
+  const sources: KeySource[] = [];
+  const options = { timeoutMs: config.fetchTimeoutMs, allowed: config.algorithms };
+  const cooldownMs = config.keyRefetchCooldownSeconds * 1000;
+  if (config.staticKeys.length > 0) {
+    const keys = config.staticKeys;
+    sources.push({ name: 'static', keys: async () => keys, refetch: async () => false, refetchOnSignatureMiss: false });
+  }
+  const { secretsManager, jwksUrl } = config;
+  if (secretsManager !== undefined) {
+    const cache = new RefreshingKeyCache({
+      name: 'secrets-manager', load: () => fetchSecretKeys(secretsManager, options),
+      maxAgeMs: secretsManager.cacheSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
+    });
+    sources.push({ name: 'secrets-manager', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: true });
+  }
+  if (jwksUrl !== undefined) {
+    const cache = new RefreshingKeyCache({
+      name: 'jwks-url', load: () => fetchJwks(jwksUrl, options),
+      maxAgeMs: jwksUrl.refreshSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
+    });
+    sources.push({ name: 'jwks-url', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: false });
+  }
+  return sources;
+}
+
+/** At most this many keys are tried for one token without a matching `kid`. */
+export const MAX_CANDIDATES = 8;
+
+export interface Candidates {
+  /** Keys that may verify the token: a `kid` match first, then keys without a `kid`. */
+  readonly keys: readonly TrustedKey[];
+  /** Sources worth refetching if none of the keys verifies. */
+  readonly refetchable: readonly KeySource[];
+  /** Sources that had no keys to offer. */
+  readonly unavailable: readonly string[];
+}
+
+/** Gathers the candidate keys for a token's `kid` and `alg` from every source at once. */
+export async function findCandidates(sources: readonly KeySource[], kid: string | undefined, alg: string): Promise<Candidates> {
+  const results = await Promise.allSettled(sources.map((source) => source.keys()));
+  const byKid: TrustedKey[] = [];
+  const fallback: TrustedKey[] = [];
+  const refetchable: KeySource[] = [];
+  const unavailable: string[] = [];
+  results.forEach((result, index) => {
+    const source = sources[index]!;
+    if (result.status === 'rejected') {
+      if (!(result.reason instanceof Denied)) throw result.reason;
+      unavailable.push(source.name);
+      refetchable.push(source);
+      return;
+    }
+    const usable = result.value.filter((key) => key.algorithms.has(alg));
+    byKid.push(...usable.filter((key) => kid !== undefined && key.kid === kid));
+    fallback.push(...usable.filter((key) => key.kid === undefined || kid === undefined));
+    const kidUnknown = kid !== undefined && !result.value.some((key) => key.kid === kid);
+    if (kidUnknown || source.refetchOnSignatureMiss) refetchable.push(source);
+  });
+  return { keys: [...byKid, ...fallback].slice(0, MAX_CANDIDATES), refetchable, unavailable };
+}

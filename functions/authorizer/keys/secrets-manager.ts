@@ -1,0 +1,113 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretFormat, SecretsManagerConfig } from '../config.ts';
+import { hmacKey, keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './key-material.ts';
+
+export interface SecretsFetchOptions {
+  readonly timeoutMs: number;
+  readonly allowed: ReadonlySet<string>;
+}
+
+interface SecretValue {
+  readonly text: string | undefined;
+  readonly bytes: Uint8Array | undefined;
+}
+
+let clientPromise: Promise<{ client: SecretsManagerClient; send: (id: string, stage: string, timeoutMs: number) => Promise<SecretValue | undefined> }> | undefined;
+
+// Loaded on first use: the SDK is most of the bundle's import time, and a configuration without
+// JWT_SECRET_ID never pays for it.
+function secretsClient(timeoutMs: number) {
+  clientPromise ??= import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) => {
+    const client = new SecretsManagerClient({
+      maxAttempts: 2,
+      // smithy only warns on requestTimeout unless told to throw; the abort signal below bounds the whole call.
+      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    });
+    const send = async (id: string, stage: string, ms: number): Promise<SecretValue | undefined> => {
+      try {
+        const out = await client.send(new GetSecretValueCommand({ SecretId: id, VersionStage: stage }), {
+          abortSignal: AbortSignal.timeout(ms),
+        });
+        return { text: out.SecretString, bytes: out.SecretBinary };
+      } catch (err) {
+        // A secret that was never rotated has no AWSPREVIOUS version.
+        if (stage !== 'AWSCURRENT' && (err as Error).name === 'ResourceNotFoundException') return undefined;
+        throw err;
+      }
+    };
+    return { client, send };
+  });
+  return clientPromise;
+}
+
+/**
+ * Reads the secret's AWSCURRENT version (and AWSPREVIOUS when accepted) and turns each into keys.
+ * Rejects when AWSCURRENT cannot be read or holds nothing usable.
+ */
+export async function fetchSecretKeys(config: SecretsManagerConfig, options: SecretsFetchOptions): Promise<readonly TrustedKey[]> {
+  const { send } = await secretsClient(options.timeoutMs);
+  const stages = config.acceptPrevious ? ['AWSCURRENT', 'AWSPREVIOUS'] : ['AWSCURRENT'];
+  const values = await Promise.all(stages.map((stage) => send(config.secretId, stage, options.timeoutMs)));
+  const [current, previous] = values;
+  if (current === undefined) throw new KeyMaterialError('the secret has no AWSCURRENT value');
+  const keys = [...secretKeys(current, config.format, 'secrets-manager:AWSCURRENT', options.allowed)];
+  if (previous !== undefined) {
+    try {
+      keys.push(...secretKeys(previous, config.format, 'secrets-manager:AWSPREVIOUS', options.allowed));
+    } catch {
+      // An unusable previous version (e.g. another format before a migration) must not block the current one.
+    }
+  }
+  return keys;
+}
+
+/** Detects the format of a secret string: a JWK Set or single JWK, a PEM public key, else an HMAC secret. */
+export function detectFormat(text: string): Exclude<SecretFormat, 'auto'> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('-----BEGIN')) return 'pem';
+  if (trimmed.startsWith('{')) {
+    try {
+      const json = JSON.parse(trimmed) as Record<string, unknown>;
+      if (Array.isArray(json.keys) || typeof json.kty === 'string') return 'jwks';
+    } catch {
+      // not JSON: a secret that happens to start with "{"
+    }
+  }
+  return 'hmac';
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Turns one version of the secret into keys. Exported for unit tests of the formats. */
+export function secretKeys(value: SecretValue, format: SecretFormat, origin: string, allowed: ReadonlySet<string>): TrustedKey[] {
+  if (value.text === undefined) {
+    if (value.bytes === undefined) throw new KeyMaterialError('the secret is empty');
+    if (format !== 'auto' && format !== 'hmac') throw new KeyMaterialError(`a binary secret cannot be ${format}`);
+    return hmacKey(value.bytes, origin, allowed);
+  }
+  const text = value.text;
+  const resolved = format === 'auto' ? detectFormat(text) : format;
+  switch (resolved) {
+    case 'hmac':
+      return hmacKey(Buffer.from(text, 'utf8'), origin, allowed);
+    case 'hmac-base64': {
+      const compact = text.trim();
+      if (!STRICT_BASE64.test(compact)) throw new KeyMaterialError('JWT_SECRET_FORMAT is hmac-base64 but the secret is not base64');
+      return hmacKey(Buffer.from(compact, 'base64'), origin, allowed);
+    }
+    case 'pem':
+      return keysFromPem(text, origin, allowed);
+    case 'jwks': {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new KeyMaterialError('JWT_SECRET_FORMAT is jwks but the secret is not JSON');
+      }
+      const set = typeof (json as { kty?: unknown }).kty === 'string' ? { keys: [json] } : json;
+      const { keys } = keysFromJwks(set, origin, { allowSymmetric: true, allowed });
+      if (keys.length === 0) throw new KeyMaterialError('the secret\'s JWK Set has no usable key');
+      return keys;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import type { Config } from './config.ts';
+import { Denied, toDenied } from './deny.ts';
+import { findCandidates, type KeySource } from './keys/key-source.ts';
+import type { TrustedKey } from './keys/key-material.ts';
+
+export interface VerifiedToken {
+  readonly payload: JWTPayload;
+  readonly alg: string;
+  readonly kid: string | undefined;
+  readonly key: TrustedKey;
+}
+
+/** Header fields safe to log before the signature is checked (attacker-chosen, so bounded). */
+export interface TokenHeader {
+  readonly alg: string;
+  readonly kid: string | undefined;
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Reads the protected header of a compact JWS.
+ * @throws Denied TOKEN_MALFORMED
+ */
+export function readHeader(token: string): TokenHeader {
+  if (!COMPACT_JWS.test(token)) throw new Denied('TOKEN_MALFORMED', { why: 'not a compact JWS (three base64url segments)' });
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw new Denied('TOKEN_MALFORMED', { why: 'header is not a JSON object' });
+  }
+  if (typeof header.alg !== 'string') throw new Denied('TOKEN_MALFORMED', { why: 'header has no alg' });
+  if (header.kid !== undefined && typeof header.kid !== 'string') throw new Denied('TOKEN_MALFORMED', { why: 'kid is not a string' });
+  return { alg: header.alg, kid: header.kid };
+}
+
+/**
+ * Verifies the token's signature with a trusted key and its registered claims (exp, nbf, iat, iss, aud).
+ * A miss (unknown `kid`, or a signature that no key verifies where keys rotate in place) triggers one
+ * rate-limited refetch of the sources concerned before it denies.
+ * @throws Denied ALG_NOT_ALLOWED, KEY_NOT_FOUND, SIGNATURE_INVALID, KEY_SOURCE_UNAVAILABLE, a claim code, …
+ */
+export async function verifyToken(
+  token: string,
+  header: TokenHeader,
+  sources: readonly KeySource[],
+  config: Config,
+  nowMs: number,
+): Promise<VerifiedToken> {
+  const { alg, kid } = header;
+  // `none` and every algorithm the operator did not allow stop here, before any key is touched.
+  if (!config.algorithms.has(alg)) throw new Denied('ALG_NOT_ALLOWED', { alg });
+  const options = verifyOptions(config, alg, nowMs);
+  let candidates = await findCandidates(sources, kid, alg);
+  let result = await tryKeys(token, candidates.keys, options);
+  if (result === undefined && candidates.refetchable.length > 0) {
+    const refetched = await Promise.all(candidates.refetchable.map((source) => source.refetch()));
+    if (refetched.some(Boolean)) {
+      candidates = await findCandidates(sources, kid, alg);
+      result = await tryKeys(token, candidates.keys, options);
+    }
+  }
+  if (result === undefined) {
+    if (candidates.keys.length > 0) throw new Denied('SIGNATURE_INVALID', { alg, kid, tried: candidates.keys.length });
+    if (candidates.unavailable.length === sources.length) {
+      throw new Denied('KEY_SOURCE_UNAVAILABLE', { sources: candidates.unavailable.join(',') });
+    }
+    throw new Denied('KEY_NOT_FOUND', { alg, kid, unavailable: candidates.unavailable.join(',') || undefined });
+  }
+  const { payload } = result;
+  // jose checks a future `iat` only together with maxTokenAge; a token from the future is never valid here.
+  if (typeof payload.iat === 'number' && payload.iat > nowMs / 1000 + config.clockSkewSeconds) {
+    throw new Denied('TOKEN_NOT_YET_VALID', { claim: 'iat' });
+  }
+  return { payload, alg, kid, key: result.key };
+}
+
+function verifyOptions(config: Config, alg: string, nowMs: number): JWTVerifyOptions {
+  return {
+    algorithms: [alg],
+    clockTolerance: config.clockSkewSeconds,
+    currentDate: new Date(nowMs),
+    requiredClaims: config.requireExp ? ['exp'] : [],
+    ...(config.issuers && { issuer: [...config.issuers] }),
+    ...(config.audiences && { audience: [...config.audiences] }),
+    ...(config.maxAgeSeconds !== undefined && { maxTokenAge: config.maxAgeSeconds }),
+  };
+}
+
+/** The first key whose signature verifies; claim failures after a good signature deny at once. */
+async function tryKeys(token: string, keys: readonly TrustedKey[], options: JWTVerifyOptions) {
+  for (const key of keys) {
+    try {
+      const { payload } = await jwtVerify(token, key.key, options);
+      return { payload, key };
+    } catch (err) {
+      if (err instanceof errors.JWSSignatureVerificationFailed) continue;
+      throw toDenied(err);
+    }
+  }
+  return undefined;
+}

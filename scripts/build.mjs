@@ -1,0 +1,38 @@
+// Builds the deployable: dist/authorizer/index.mjs, one ESM file with every dependency inside (no node_modules).
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = `${root}dist/authorizer`;
+
+export async function buildAuthorizer({ quiet = false } = {}) {
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { index: 'functions/authorizer/handler.ts' },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    // The SDK's ESM build: 140 KiB smaller and faster to import than its CommonJS main (docs: stack.md).
+    mainFields: ['module', 'main'],
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: quiet ? 'silent' : 'warning',
+    // Any CommonJS dependency that still calls require() on a built-in gets a working require.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  });
+  const bytes = readFileSync(`${outdir}/index.mjs`);
+  const summary = { file: 'dist/authorizer/index.mjs', bytes: bytes.length, gzipBytes: gzipSync(bytes).length };
+  if (!quiet) console.log(`built ${summary.file}: ${(summary.bytes / 1024).toFixed(1)} KiB (${(summary.gzipBytes / 1024).toFixed(1)} KiB gzip)`);
+  return { ...summary, metafile: result.metafile };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildAuthorizer();
