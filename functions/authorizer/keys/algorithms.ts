@@ -34,6 +34,8 @@ export function algorithmsForKey(key: KeyObject): string[] {
     const bytes = key.symmetricKeySize ?? 0;
     return HMAC_ALGORITHMS.filter((alg) => bytes >= (HMAC_MIN_BYTES[alg] ?? Infinity));
   }
+  // jose refuses RSA keys under 2048 bits (RFC 7518 §3.3 requires at least that), so they verify nothing.
+  if (key.asymmetricKeyType?.startsWith('rsa') && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return [];
   switch (key.asymmetricKeyType) {
     case 'rsa':
       return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
