@@ -1,0 +1,142 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createAuthorizer, disconnectAfterSeconds, type Authorizer } from '../../../functions/authorizer/authorizer.ts';
+import { parseConfig } from '../../../functions/authorizer/config.ts';
+import { asymmetricSigner, jwksOf, mint, type Signer } from '../../helpers/keys.ts';
+import { connect, verdict } from '../../helpers/decide.ts';
+import { expectValidIotResponse } from '../../helpers/iot-response.ts';
+import { connectEvent } from '../../../scripts/lib/iot-event.ts';
+
+let signer: Signer;
+let jwks: string;
+const authorizerWith = (env: Record<string, string> = {}): Authorizer => createAuthorizer(parseConfig({ JWT_JWKS: jwks, ...env }));
+
+beforeAll(async () => {
+  signer = await asymmetricSigner('ES256');
+  jwks = JSON.stringify(jwksOf(signer));
+});
+
+describe('createAuthorizer', () => {
+  it('allows a good token with a Connect policy for this client, timers from exp, and logs who', async () => {
+    const token = await mint(signer, { sub: 'user@example.com', iss: 'https://idp' }, { ttl: 7200 });
+    const { response, record } = await connect(authorizerWith(), token, { clientId: 'dev-42', username: 'alice' });
+    expectValidIotResponse(response);
+    expect(response).toMatchObject({
+      isAuthenticated: true,
+      principalId: expect.stringMatching(/^userexamplecom[0-9a-f]{32}$/),
+      policyDocuments: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:us-east-1:123456789012:client/dev-42' }] }],
+    });
+    expect(response.disconnectAfterInSeconds).toBeGreaterThanOrEqual(7198);
+    expect(response.refreshAfterInSeconds).toBe(response.disconnectAfterInSeconds);
+    expect(record).toMatchObject({
+      decision: 'allow', clientId: 'dev-42', username: 'alice', sub: 'user@example.com', iss: 'https://idp',
+      kid: signer.kid, alg: 'ES256', keyOrigin: 'JWT_JWKS', connectionId: expect.any(String), durationMs: expect.any(Number),
+    });
+  });
+
+  it('never puts the token in the log record', async () => {
+    const token = await mint(signer, {});
+    const { record } = await connect(authorizerWith(), token);
+    const logged = JSON.stringify(record);
+    for (const part of token.split('.')) expect(logged).not.toContain(part);
+  });
+
+  it('caps disconnectAfterInSeconds at 86,400 and uses JWT_REFRESH_SECONDS', async () => {
+    const token = await mint(signer, {}, { ttl: 30 * 86_400 });
+    const { response } = await connect(authorizerWith({ JWT_REFRESH_SECONDS: '900' }), token);
+    expect(response).toMatchObject({ disconnectAfterInSeconds: 86_400, refreshAfterInSeconds: 900 });
+  });
+
+  it('denies a token with under 300 s left, unless JWT_ALLOW_SHORT_LIVED=true', async () => {
+    const token = await mint(signer, {}, { ttl: 120 });
+    expect(await verdict(authorizerWith(), token)).toBe('EXPIRES_TOO_SOON');
+    const { response } = await connect(authorizerWith({ JWT_ALLOW_SHORT_LIVED: 'true' }), token);
+    expect(response).toMatchObject({ isAuthenticated: true, disconnectAfterInSeconds: 300 });
+  });
+
+  it('gives a token without exp (JWT_REQUIRE_EXP=false) the longest connection IoT allows', async () => {
+    const token = await mint(signer, {}, { ttl: null });
+    expect(await verdict(authorizerWith(), token)).toBe('CLAIM_MISSING');
+    const { response } = await connect(authorizerWith({ JWT_REQUIRE_EXP: 'false' }), token);
+    expect(response.disconnectAfterInSeconds).toBe(86_400);
+  });
+
+  it('binds the token to the client with JWT_VERIFY_CLAIMS', async () => {
+    const authorizer = authorizerWith({ JWT_VERIFY_CLAIMS: '{"sub":"${clientid}","mqtt_user":"%u","env":"prod"}' });
+    const token = await mint(signer, { sub: 'dev-42', mqtt_user: 'alice', env: 'prod' });
+    expect(await verdict(authorizer, token, { clientId: 'dev-42', username: 'alice' })).toBe('ALLOW');
+    expect(await verdict(authorizer, token, { clientId: 'dev-43', username: 'alice' })).toBe('CLAIM_MISMATCH');
+    expect(await verdict(authorizer, token, { clientId: 'dev-42', username: 'mallory' })).toBe('CLAIM_MISMATCH');
+    expect(await verdict(authorizer, await mint(signer, { sub: 'dev-42', mqtt_user: 'alice' }), { clientId: 'dev-42', username: 'alice' })).toBe('CLAIM_MISSING');
+  });
+
+  it('reads the token from the username with JWT_FROM=username', async () => {
+    const token = await mint(signer, {});
+    expect(await verdict(authorizerWith({ JWT_FROM: 'username' }), token, { from: 'username' })).toBe('ALLOW');
+    expect(await verdict(authorizerWith(), token, { from: 'username' })).toBe('TOKEN_MISSING');
+  });
+
+  it.each(['*', 'dev-?', '', '${iot:ClientId}'])('denies client id %j before verifying anything', async (clientId) => {
+    expect(await verdict(authorizerWith(), await mint(signer, {}), { clientId })).toBe('CLIENT_ID_INVALID');
+  });
+
+  it('denies a missing client id', async () => {
+    const { record } = await authorizerWith().decide(connectEvent({ password: await mint(signer, {}) }), 'arn:aws:lambda:eu-west-1:123456789012:function:f');
+    expect(record.reason).toBe('CLIENT_ID_INVALID');
+  });
+
+  it('denies INTERNAL, with the cause kept for the error log, when the context has no function ARN', async () => {
+    const decision = await authorizerWith().decide(connectEvent({ password: await mint(signer, {}), clientId: 'c' }), undefined);
+    expect(decision.record.reason).toBe('INTERNAL');
+    expect(decision.response.isAuthenticated).toBe(false);
+  });
+
+  it('answers every event with a valid IoT response, and never allows without a trusted signature', async () => {
+    const authorizer = authorizerWith();
+    const good = await mint(signer, {});
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const segment = fc.oneof(fc.constantFrom(h, p, s, ''), fc.base64String(), fc.string());
+    const token = fc.oneof(
+      fc.string(),
+      fc.tuple(segment, segment, segment).map((parts) => parts.join('.')),
+      fc.nat({ max: good.length - 1 }).chain((i) => fc.constantFrom(...'AQgw_-.=').map((c) => good.slice(0, i) + c + good.slice(i + 1))),
+    );
+    const sameAsGood = (t: string) => {
+      const [th, tp, ts] = t.split('.');
+      // Only the signature's encoding may differ (unused trailing bits of base64url): same signed bytes.
+      return th === h && tp === p && ts !== undefined && Buffer.from(ts, 'base64url').equals(Buffer.from(s, 'base64url'));
+    };
+    const input = fc.oneof(
+      fc.record({ token, username: fc.string(), clientId: fc.string({ minLength: 1 }) }),
+      fc.record({ raw: fc.oneof(
+        fc.anything(),
+        fc.record({ protocolData: fc.record({ mqtt: fc.dictionary(fc.constantFrom('password', 'username', 'clientId'), fc.anything()) }) }),
+      ) }),
+    );
+    await fc.assert(fc.asyncProperty(input, async (generated) => {
+      const e = 'raw' in generated ? generated.raw : connectEvent({ password: generated.token, username: generated.username, clientId: generated.clientId });
+      const { response, record } = await authorizer.decide(e, 'arn:aws:lambda:eu-west-1:123456789012:function:f');
+      expectValidIotResponse(response);
+      if (response.isAuthenticated) expect('token' in generated && sameAsGood(generated.token)).toBe(true);
+      else expect(record.reason).toMatch(/^[A-Z_]+$/);
+    }), { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) });
+  });
+});
+
+describe('disconnectAfterSeconds', () => {
+  const NOW = 1_800_000_000;
+  const now = NOW * 1000;
+  it.each([
+    [undefined, false, 86_400],
+    [NOW + 300, false, 300],
+    [NOW + 3600.9, false, 3600],
+    [NOW + 100_000, false, 86_400],
+    [NOW + 10, true, 300],
+  ])('exp %s (short-lived allowed: %s) gives %s', (exp, allowShort, expected) => {
+    expect(disconnectAfterSeconds(exp, now, allowShort)).toBe(expected);
+  });
+
+  it('denies 299 s left', () => {
+    expect(() => disconnectAfterSeconds(NOW + 299, now, false)).toThrow(expect.objectContaining({ code: 'EXPIRES_TOO_SOON' }));
+  });
+});
