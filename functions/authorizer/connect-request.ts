@@ -1,3 +1,4 @@
+import { isStrictBase64 } from './base64.ts';
 import { Denied } from './deny.ts';
 import { isPlainObject } from './env-reader.ts';
 
@@ -14,7 +15,6 @@ export interface ConnectRequest {
 /** Larger tokens are refused before any decoding or parsing. IoT's own `token` field stops at 6,144 characters. */
 export const MAX_TOKEN_BYTES = 16 * 1024;
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function optionalString(value: unknown): string | undefined {
@@ -52,7 +52,7 @@ function decodePassword(password: unknown): string | undefined {
     throw new Denied('TOKEN_TOO_LARGE', { from: 'password', length: password.length });
   }
   // IoT base64-encodes the raw CONNECT password bytes (custom-auth docs: "Your Lambda function must decode it").
-  if (!BASE64.test(password)) throw new Denied('TOKEN_MALFORMED', { from: 'password', why: 'not base64' });
+  if (!isStrictBase64(password)) throw new Denied('TOKEN_MALFORMED', { from: 'password', why: 'not base64' });
   try {
     return UTF8.decode(Buffer.from(password, 'base64'));
   } catch {

@@ -1,4 +1,4 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { isStrictBase64 } from '../base64.ts';
 import type { SecretFormat, SecretsManagerConfig } from '../config.ts';
 import { hmacKey, keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './key-material.ts';
 
@@ -12,20 +12,22 @@ interface SecretValue {
   readonly bytes: Uint8Array | undefined;
 }
 
-let clientPromise: Promise<{ client: SecretsManagerClient; send: (id: string, stage: string, timeoutMs: number) => Promise<SecretValue | undefined> }> | undefined;
+type GetSecret = (secretId: string, stage: string, timeoutMs: number) => Promise<SecretValue | undefined>;
+
+let getSecretPromise: Promise<GetSecret> | undefined;
 
 // Loaded on first use: the SDK is most of the bundle's import time, and a configuration without
-// JWT_SECRET_ID never pays for it.
-function secretsClient(timeoutMs: number) {
-  clientPromise ??= import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) => {
+// JWT_SECRET_ID never pays for it. One client per container, shared by every invocation.
+function secretReader(timeoutMs: number): Promise<GetSecret> {
+  getSecretPromise ??= import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) => {
     const client = new SecretsManagerClient({
       maxAttempts: 2,
       // smithy only warns on requestTimeout unless told to throw; the abort signal below bounds the whole call.
       requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
     });
-    const send = async (id: string, stage: string, ms: number): Promise<SecretValue | undefined> => {
+    return async (secretId, stage, ms) => {
       try {
-        const out = await client.send(new GetSecretValueCommand({ SecretId: id, VersionStage: stage }), {
+        const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), {
           abortSignal: AbortSignal.timeout(ms),
         });
         return { text: out.SecretString, bytes: out.SecretBinary };
@@ -35,9 +37,8 @@ function secretsClient(timeoutMs: number) {
         throw err;
       }
     };
-    return { client, send };
   });
-  return clientPromise;
+  return getSecretPromise;
 }
 
 /**
@@ -45,9 +46,9 @@ function secretsClient(timeoutMs: number) {
  * Rejects when AWSCURRENT cannot be read or holds nothing usable.
  */
 export async function fetchSecretKeys(config: SecretsManagerConfig, options: SecretsFetchOptions): Promise<readonly TrustedKey[]> {
-  const { send } = await secretsClient(options.timeoutMs);
+  const getSecret = await secretReader(options.timeoutMs);
   const stages = config.acceptPrevious ? ['AWSCURRENT', 'AWSPREVIOUS'] : ['AWSCURRENT'];
-  const values = await Promise.all(stages.map((stage) => send(config.secretId, stage, options.timeoutMs)));
+  const values = await Promise.all(stages.map((stage) => getSecret(config.secretId, stage, options.timeoutMs)));
   const [current, previous] = values;
   if (current === undefined) throw new KeyMaterialError('the secret has no AWSCURRENT value');
   const keys = [...secretKeys(current, config.format, 'secrets-manager:AWSCURRENT', options.allowed)];
@@ -76,8 +77,6 @@ export function detectFormat(text: string): Exclude<SecretFormat, 'auto'> {
   return 'hmac';
 }
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** Turns one version of the secret into keys. Exported for unit tests of the formats. */
 export function secretKeys(value: SecretValue, format: SecretFormat, origin: string, allowed: ReadonlySet<string>): TrustedKey[] {
   if (value.text === undefined) {
@@ -92,7 +91,7 @@ export function secretKeys(value: SecretValue, format: SecretFormat, origin: str
       return hmacKey(Buffer.from(text, 'utf8'), origin, allowed);
     case 'hmac-base64': {
       const compact = text.trim();
-      if (!STRICT_BASE64.test(compact)) throw new KeyMaterialError('JWT_SECRET_FORMAT is hmac-base64 but the secret is not base64');
+      if (!isStrictBase64(compact)) throw new KeyMaterialError('JWT_SECRET_FORMAT is hmac-base64 but the secret is not base64');
       return hmacKey(Buffer.from(compact, 'base64'), origin, allowed);
     }
     case 'pem':
