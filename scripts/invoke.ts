@@ -3,8 +3,8 @@
 // response. With no key source configured it trusts the development key and mints a token with it.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { connectEvent, lambdaContext } from './lib/iot-event.ts';
-import { devJwks, loadDevKey, mintDevToken } from './lib/dev-key.ts';
+import { connectEvent, lambdaContext } from '../local/iot-event.ts';
+import { devJwks, loadDevKey, mintDevToken } from '../local/dev-key.ts';
 
 const { values } = parseArgs({
   options: {

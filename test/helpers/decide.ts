@@ -1,6 +1,6 @@
 // Runs one CONNECT through an authorizer the way IoT Core would call it.
 import type { Authorizer, Decision } from '../../functions/authorizer/authorizer.ts';
-import { connectEvent, LOCAL_FUNCTION_ARN } from '../../scripts/lib/iot-event.ts';
+import { connectEvent, LOCAL_FUNCTION_ARN } from '../../local/iot-event.ts';
 
 export interface ConnectOptions {
   readonly clientId?: string;

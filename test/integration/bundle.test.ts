@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { asymmetricSigner, hmacSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
-import { connectEvent, lambdaContext } from '../../scripts/lib/iot-event.ts';
+import { connectEvent, lambdaContext } from '../../local/iot-event.ts';
 import { startSecretsManager, type SecretsManagerEmulator } from '../helpers/sm-emulator.ts';
 
 const DIST = fileURLToPath(new URL('../../dist/authorizer/', import.meta.url));

@@ -1,7 +1,7 @@
 // The middy handler in-process, configured from the environment as Lambda would.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
-import { connectEvent, lambdaContext } from '../../scripts/lib/iot-event.ts';
+import { connectEvent, lambdaContext } from '../../local/iot-event.ts';
 import { expectValidIotResponse } from '../helpers/iot-response.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<Record<string, unknown>>;

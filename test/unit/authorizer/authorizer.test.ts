@@ -5,7 +5,7 @@ import { parseConfig } from '../../../functions/authorizer/config.ts';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../../helpers/keys.ts';
 import { connect, verdict } from '../../helpers/decide.ts';
 import { expectValidIotResponse } from '../../helpers/iot-response.ts';
-import { connectEvent } from '../../../scripts/lib/iot-event.ts';
+import { connectEvent } from '../../../local/iot-event.ts';
 
 let signer: Signer;
 let jwks: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_TOKEN_BYTES, readConnectRequest } from '../../../functions/authorizer/connect-request.ts';
 import { Denied } from '../../../functions/authorizer/deny.ts';
-import { connectEvent } from '../../../scripts/lib/iot-event.ts';
+import { connectEvent } from '../../../local/iot-event.ts';
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {

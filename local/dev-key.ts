@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPaylo
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const KEY_FILE = fileURLToPath(new URL('../../.dev/dev-key.json', import.meta.url));
+const KEY_FILE = fileURLToPath(new URL('../.dev/dev-key.json', import.meta.url));
 const KID = 'dev-key-1';
 const ALG = 'ES256';
 
