@@ -3,7 +3,8 @@ import type { Config } from './config.ts';
 import { connectionIdOf, readConnectRequest } from './connect-request.ts';
 import { Denied, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
 import { createKeySources, type KeySource } from './keys/key-source.ts';
-import { connectPolicy, iotArnPrefix, literalClientId } from './policy.ts';
+import { buildPolicy, iotArnPrefix, literalClientId } from './policy.ts';
+import { rulesFor } from './acl.ts';
 import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
 import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
@@ -23,6 +24,9 @@ export interface DecisionRecord {
   alg?: string;
   keyOrigin?: string;
   disconnectAfterInSeconds?: number;
+  /** Where the client's rules came from, how many, and whether the policy is exact or stricter (with why). */
+  rules?: { source: string; count: number; exact: boolean; notes?: readonly string[] };
+  policyDocuments?: number;
   durationMs?: number;
 }
 
@@ -71,8 +75,12 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     checkClaims(payload, config.verifyClaims, request);
     const disconnectAfter = disconnectAfterSeconds(payload.exp, nowMs, config.allowShortLived);
     record.disconnectAfterInSeconds = disconnectAfter;
+    const rules = rulesFor(payload, request, config);
+    record.rules = { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) };
+    const policy = buildPolicy(arnPrefix, clientId, rules.grants);
+    record.policyDocuments = policy.length;
     const principal = principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId);
-    return allow(principal, connectPolicy(arnPrefix, clientId), disconnectAfter, config.refreshSeconds ?? disconnectAfter);
+    return allow(principal, policy, disconnectAfter, config.refreshSeconds ?? disconnectAfter);
   }
 
   return {

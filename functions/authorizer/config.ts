@@ -2,6 +2,9 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './keys/algorithms.ts';
 import { keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './keys/key-material.ts';
 import { ConfigError, EnvReader, isPlainObject, type Env } from './env-reader.ts';
+import { Denied } from './deny.ts';
+import { rulesFromJson, type RuleClaimNames } from './rules/parse-rules.ts';
+import type { RuleTemplate } from './rules/rule.ts';
 
 export { ConfigError };
 
@@ -47,6 +50,12 @@ export interface Config {
   /** `refreshAfterInSeconds`; undefined means equal to `disconnectAfterInSeconds` (one invocation a connection). */
   readonly refreshSeconds: number | undefined;
   readonly allowShortLived: boolean;
+  /** Claims that carry a token's rules. */
+  readonly ruleClaims: RuleClaimNames;
+  /** Rules for tokens that carry none; undefined: such tokens get Connect only. */
+  readonly defaultAcl: readonly RuleTemplate[] | undefined;
+  /** Rules added before every token's own (e.g. the device's shadow topics). */
+  readonly baseAcl: readonly RuleTemplate[];
 }
 
 const KNOWN = new Set([
@@ -56,6 +65,7 @@ const KNOWN = new Set([
   'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
+  'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
 ]);
 
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
@@ -91,6 +101,13 @@ export function parseConfig(env: Env): Config {
     verifyClaims: readVerifyClaims(read),
     refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
     allowShortLived: read.boolean('JWT_ALLOW_SHORT_LIVED', false),
+    ruleClaims: {
+      acl: read.raw('JWT_ACL_CLAIM')?.trim() ?? 'acl',
+      pubRules: read.raw('JWT_PUB_RULES_CLAIM')?.trim() ?? 'pub_rules',
+      subRules: read.raw('JWT_SUB_RULES_CLAIM')?.trim() ?? 'sub_rules',
+    },
+    defaultAcl: readAcl(read, 'JWT_DEFAULT_ACL'),
+    baseAcl: readAcl(read, 'JWT_BASE_ACL') ?? [],
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);
@@ -171,6 +188,18 @@ function readJwksUrl(read: EnvReader): JwksUrlConfig | undefined {
     return undefined;
   }
   return { url, refreshSeconds, headers };
+}
+
+function readAcl(read: EnvReader, name: string): RuleTemplate[] | undefined {
+  const json = read.json(name);
+  if (json === undefined) return undefined;
+  try {
+    return rulesFromJson(json, name);
+  } catch (err) {
+    if (!(err instanceof Denied)) throw err;
+    read.problem(name, `${String(err.detail.rule)}: ${String(err.detail.why)}`);
+    return undefined;
+  }
 }
 
 function readVerifyClaims(read: EnvReader): ClaimExpectations {

@@ -1,4 +1,5 @@
 import { Denied } from './deny.ts';
+import type { Grant } from './rules/compile-rules.ts';
 
 /** An IoT policy document, as an object (the form the current custom-auth docs show). */
 export interface PolicyDocument {
@@ -11,6 +12,10 @@ export interface PolicyStatement {
   readonly Action: string | readonly string[];
   readonly Resource: string | readonly string[];
 }
+
+/** IoT's limits on an authorizer response: 10 documents of 2,048 characters each (custom-auth docs). */
+export const MAX_DOCUMENTS = 10;
+export const MAX_DOCUMENT_CHARS = 2048;
 
 /** IoT's MQTT client id limit (bytes; ids are mostly ASCII). */
 const MAX_CLIENT_ID_LENGTH = 128;
@@ -45,10 +50,77 @@ export function iotArnPrefix(invokedFunctionArn: string | undefined): string {
   return `arn:${partition}:iot:${region}:${account}`;
 }
 
-/** The policy for an authenticated client: connect as this client id only. */
-export function connectPolicy(arnPrefix: string, clientId: string): PolicyDocument[] {
-  return [{
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }],
-  }];
+const RESOURCE_TYPE: Readonly<Record<Grant['action'], string>> = {
+  'iot:Publish': 'topic', 'iot:RetainPublish': 'topic', 'iot:Receive': 'topic', 'iot:Subscribe': 'topicfilter',
+};
+
+/**
+ * The policy documents: Connect for this client id, then the grants, grouped into as few statements as
+ * their action sets allow and split across documents to stay within IoT's limits.
+ * @throws Denied POLICY_TOO_LARGE when even ten documents cannot hold them
+ */
+export function buildPolicy(arnPrefix: string, clientId: string, grants: readonly Grant[] = []): PolicyDocument[] {
+  const statements: PolicyStatement[] = [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
+  // Resources sharing the same effect and set of actions share one statement.
+  const actionsByResource = new Map<string, Set<string>>();
+  for (const { effect, action, pattern } of grants) {
+    const key = `${effect} ${arnPrefix}:${RESOURCE_TYPE[action]}/${pattern}`;
+    const actions = actionsByResource.get(key) ?? new Set<string>();
+    actions.add(action);
+    actionsByResource.set(key, actions);
+  }
+  const groups = new Map<string, { effect: 'Allow' | 'Deny'; actions: string[]; resources: string[] }>();
+  for (const [key, actions] of actionsByResource) {
+    const space = key.indexOf(' ');
+    const effect = key.slice(0, space) as 'Allow' | 'Deny';
+    const sorted = [...actions].sort();
+    const groupKey = `${effect} ${sorted.join(',')}`;
+    const group = groups.get(groupKey) ?? { effect, actions: sorted, resources: [] };
+    group.resources.push(key.slice(space + 1));
+    groups.set(groupKey, group);
+  }
+  for (const { effect, actions, resources } of groups.values()) {
+    statements.push({ Effect: effect, Action: actions.length === 1 ? actions[0]! : actions, Resource: resources });
+  }
+  return pack(statements);
+}
+
+const EMPTY_DOCUMENT_CHARS = JSON.stringify({ Version: '2012-10-17', Statement: [] }).length;
+const size = (value: unknown) => JSON.stringify(value).length;
+
+// Greedy: fill a document, then start the next; a statement's resources may continue in the next document.
+function pack(statements: readonly PolicyStatement[]): PolicyDocument[] {
+  const documents: PolicyStatement[][] = [[]];
+  let used = EMPTY_DOCUMENT_CHARS;
+  for (const statement of statements) {
+    const resources = typeof statement.Resource === 'string' ? [statement.Resource] : statement.Resource;
+    let current: string[] = [];
+    const shell = size({ ...statement, Resource: [] }) + 1; // +1: the comma between statements
+    const flush = () => {
+      if (current.length === 0) return;
+      documents.at(-1)!.push({ ...statement, Resource: current.length === 1 && typeof statement.Resource === 'string' ? current[0]! : current });
+      current = [];
+    };
+    let open = false; // whether the current document holds the shell of this statement
+    for (const resource of resources) {
+      const cost = size(resource) + (current.length > 0 ? 1 : 0) + (open ? 0 : shell);
+      if (used + cost > MAX_DOCUMENT_CHARS) {
+        flush();
+        documents.push([]);
+        used = EMPTY_DOCUMENT_CHARS;
+        open = false;
+        const fresh = size(resource) + shell;
+        if (used + fresh > MAX_DOCUMENT_CHARS) throw new Denied('POLICY_TOO_LARGE', { why: 'one resource exceeds a document' });
+        used += fresh;
+      } else {
+        used += cost;
+      }
+      open = true;
+      current.push(resource);
+    }
+    flush();
+  }
+  const result = documents.filter((d) => d.length > 0).map((Statement) => ({ Version: '2012-10-17' as const, Statement }));
+  if (result.length > MAX_DOCUMENTS) throw new Denied('POLICY_TOO_LARGE', { documents: result.length, statements: statements.length });
+  return result;
 }

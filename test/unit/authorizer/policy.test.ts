@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectPolicy, iotArnPrefix, literalClientId } from '../../../functions/authorizer/policy.ts';
+import { buildPolicy, iotArnPrefix, literalClientId } from '../../../functions/authorizer/policy.ts';
 import { Denied } from '../../../functions/authorizer/deny.ts';
 
 describe('literalClientId', () => {
@@ -27,9 +27,9 @@ describe('iotArnPrefix', () => {
   });
 });
 
-describe('connectPolicy', () => {
-  it('allows iot:Connect for this client id only', () => {
-    expect(connectPolicy('arn:aws:iot:eu-west-1:123456789012', 'dev-42')).toEqual([{
+describe('buildPolicy', () => {
+  it('allows iot:Connect for this client id only when there are no grants', () => {
+    expect(buildPolicy('arn:aws:iot:eu-west-1:123456789012', 'dev-42')).toEqual([{
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:eu-west-1:123456789012:client/dev-42' }],
     }]);

@@ -1,0 +1,39 @@
+import { Denied } from '../deny.ts';
+
+export interface PlaceholderValues {
+  readonly clientId: string | undefined;
+  readonly username: string | undefined;
+}
+
+const PLACEHOLDER = /\$\{(clientid|username)\}/g;
+
+// A value is substituted into a topic and then into a policy resource. Whether IoT would read `*`, `?` or
+// `$` there as wildcards is not documented, `+` and `#` would change an MQTT filter, and `/` would let the
+// value span levels: any of them denies, so that no client id or username can widen a grant.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_VALUE = /[*?$+#/\u0000-\u001f\u007f]/;
+
+/** Whether a topic template uses a placeholder at all. */
+export function hasPlaceholder(template: string): boolean {
+  return template.includes('${clientid}') || template.includes('${username}');
+}
+
+/**
+ * Fills `${clientid}` and `${username}`; `escape` adapts the value to the template's language (a regex).
+ * @throws Denied PLACEHOLDER_VALUE_INVALID when a value is missing or could change the pattern's meaning
+ */
+export function fillPlaceholders(template: string, values: PlaceholderValues, label: string, escape: (v: string) => string = (v) => v): string {
+  return template.replace(PLACEHOLDER, (_match, name: string) => {
+    const value = name === 'clientid' ? values.clientId : values.username;
+    if (value === undefined || value === '') throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'no value' });
+    if (UNSAFE_VALUE.test(value)) {
+      throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'holds * ? $ + # / or a control character' });
+    }
+    return escape(value);
+  });
+}
+
+/** Escapes a value so that a regular expression matches it literally. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
