@@ -1,6 +1,7 @@
 import { Denied } from '../deny.ts';
 
 const META = new Set([...'\\^$.|?*+()[]{}']);
+const QUANTIFIERS = new Set(['*', '+', '?', '{']);
 
 /**
  * Reduces a TBMQ rule (a regular expression matched against the whole topic) to an IoT glob when it maps
@@ -15,7 +16,8 @@ export function regexToGlob(regex: string, label: string): string {
     const c = regex[i]!;
     if (c === '\\') {
       const next = regex[i + 1];
-      if (next === undefined || !META.has(next) && next !== '/') unsupported(label, `escape \\${next ?? ''}`);
+      // As in Java's regex (TBMQ's), a backslash before a non-alphanumeric character makes it literal.
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) unsupported(label, `escape \\${next ?? ''}`);
       if (next === '*' || next === '?') unsupported(label, `literal ${next} (an IoT wildcard)`);
       glob += next;
       i += 1;
@@ -24,11 +26,11 @@ export function regexToGlob(regex: string, label: string): string {
       if (quantifier === '*') { glob += '*'; i += 1; }
       else if (quantifier === '+') { glob += '?*'; i += 1; }
       else glob += '?';
-      if (regex[i + 1] !== undefined && '*+?{'.includes(regex[i + 1]!)) unsupported(label, 'a quantifier on a quantifier');
+      if (QUANTIFIERS.has(regex[i + 1] ?? '')) unsupported(label, 'a quantifier on a quantifier');
     } else if (META.has(c)) {
       unsupported(label, `"${c}"`);
     } else {
-      if ('*+?{'.includes(regex[i + 1] ?? '')) unsupported(label, `a quantifier on "${c}"`);
+      if (QUANTIFIERS.has(regex[i + 1] ?? '')) unsupported(label, `a quantifier on "${c}"`);
       glob += c;
     }
   }

@@ -43,10 +43,12 @@ export function translateFilter(filter: string, domain: Domain): Translation | u
   // A `*` standing for `+` may span levels: deny the patterns where it does.
   slotted.forEach((level, i) => {
     if (level !== '+') return;
-    for (const shape of shapes) carve.push(join(shape.map((l, j) => (j === i ? '+/+' : l))));
+    for (const shape of shapes) carve.push(join(shape.map((l, j) => (j === i ? '*/*' : l))));
   });
   // MQTT: wildcards in the first level do not match topics beginning with `$`.
   if (levels[0] === '+' || levels[0] === '#') for (const pattern of allow) carve.push(`$${pattern}`);
+  // A filter ending in `#` where this one has its last `+` reaches more levels: `a/#` is not within `a/+`.
+  if (domain === 'filters' && !hash && core.at(-1) === '+') carve.push(join([...core.slice(0, -1), '#']));
   let exact = !hash || !slotted.includes('+');
   if (domain === 'filters' && hash && plusRun > 0) {
     // `P/x/#` also matches the topic `P/x`, which `P/+/+/#` does not: such filters end too early. Only `P/#`
