@@ -6,6 +6,7 @@ import { asymmetricSigner, jwksOf, mint, type Signer } from '../../helpers/keys.
 import { connect, verdict } from '../../helpers/decide.ts';
 import { expectValidIotResponse } from '../../helpers/iot-response.ts';
 import { connectEvent } from '../../../local/iot-event.ts';
+import { policyAllows } from '../../../local/iot-policy.ts';
 
 let signer: Signer;
 let jwks: string;
@@ -120,6 +121,82 @@ describe('createAuthorizer', () => {
       if (response.isAuthenticated) expect('token' in generated && sameAsGood(generated.token)).toBe(true);
       else expect(record.reason).toMatch(/^[A-Z_]+$/);
     }), { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) });
+  });
+});
+
+describe('rules in the token', () => {
+  const ARN_PREFIX = 'arn:aws:iot:us-east-1:123456789012';
+  const allowsFor = async (authorizer: Authorizer, claims: Record<string, unknown>, clientId = 'dev-42', username = 'alice') => {
+    const { response, record } = await connect(authorizer, await mint(signer, claims), { clientId, username });
+    expect(response.isAuthenticated, JSON.stringify(record)).toBe(true);
+    return { allows: policyAllows(response.policyDocuments, ARN_PREFIX, clientId), record };
+  };
+
+  it('grants what an EMQX list-form acl allows, for this client', async () => {
+    const { allows, record } = await allowsFor(authorizerWith(), { acl: [
+      { permission: 'deny', action: 'subscribe', topic: 'devices/${clientid}/cmd/secret' },
+      { permission: 'allow', action: 'publish', topic: 'devices/${clientid}/telemetry/#' },
+      { permission: 'allow', action: 'subscribe', topic: 'devices/${clientid}/cmd/+' },
+    ] });
+    expect(allows.publish('devices/dev-42/telemetry/temp', true)).toBe(true);
+    expect(allows.publish('devices/dev-43/telemetry/temp')).toBe(false);
+    expect(allows.subscribe('devices/dev-42/cmd/+')).toBe(true);
+    expect(allows.subscribe('devices/dev-42/cmd/#')).toBe(false);
+    expect(allows.receive('devices/dev-42/cmd/reboot')).toBe(true);
+    expect(allows.receive('devices/dev-42/cmd/secret')).toBe(false);
+    expect(record.rules).toEqual({ source: 'token', count: 3, exact: true });
+  });
+
+  it('grants what TBMQ pub_rules and sub_rules allow', async () => {
+    const { allows } = await allowsFor(authorizerWith(), { pub_rules: ['sensors/${clientid}/.*'], sub_rules: ['alerts/.'] });
+    expect(allows.publish('sensors/dev-42/a/b')).toBe(true);
+    expect(allows.publish('sensors/dev-4/a')).toBe(false);
+    expect(allows.subscribe('alerts/1')).toBe(true);
+    expect(allows.subscribe('alerts/12')).toBe(false);
+  });
+
+  it('applies JWT_DEFAULT_ACL to tokens without rules, and JWT_BASE_ACL to all', async () => {
+    const authorizer = authorizerWith({
+      JWT_DEFAULT_ACL: '{"sub":["news/#"]}',
+      JWT_BASE_ACL: '[{"permission":"allow","action":"all","topic":"$aws/things/${clientid}/shadow/#"}]',
+    });
+    const withDefault = await allowsFor(authorizer, {});
+    expect(withDefault.allows.subscribe('news/today')).toBe(true);
+    expect(withDefault.allows.publish('$aws/things/dev-42/shadow/update')).toBe(true);
+    expect(withDefault.record.rules).toMatchObject({ source: 'default', count: 2 });
+    const withOwn = await allowsFor(authorizer, { acl: { pub: ['own/${clientid}'] } });
+    expect(withOwn.allows.subscribe('news/today')).toBe(false);
+    expect(withOwn.allows.publish('own/dev-42')).toBe(true);
+    expect(withOwn.allows.publish('$aws/things/dev-42/shadow/update')).toBe(true);
+  });
+
+  it('grants Connect only to a token without rules when there is no default', async () => {
+    const { allows, record } = await allowsFor(authorizerWith(), {});
+    expect(allows.connect()).toBe(true);
+    expect(allows.publish('anything')).toBe(false);
+    expect(record.rules).toEqual({ source: 'none', count: 0, exact: true });
+  });
+
+  it.each([
+    ['a client id that would widen a placeholder', { acl: { pub: ['d/${clientid}'] } }, 'a/#', 'PLACEHOLDER_VALUE_INVALID'],
+    ['a client id with +', { acl: { pub: ['d/${clientid}'] } }, '+', 'PLACEHOLDER_VALUE_INVALID'],
+    ['a malformed acl', { acl: [{ permission: 'allow', action: 'jump', topic: 'a' }] }, 'dev-42', 'RULES_INVALID'],
+    ['a regex with a class', { pub_rules: ['d/[a-z]+'] }, 'dev-42', 'RULES_UNSUPPORTED'],
+    ['more rules than ten documents hold', { acl: { all: Array.from({ length: 100 }, (_, i) => `fleet/${i}/${'x'.repeat(50)}`) } }, 'dev-42', 'POLICY_TOO_LARGE'],
+  ])('denies %s', async (_name, claims, clientId, code) => {
+    expect(await verdict(authorizerWith(), await mint(signer, claims), { clientId })).toBe(code);
+  });
+
+  it('never lets a client id or username widen a grant', async () => {
+    const authorizer = authorizerWith();
+    const acl = { acl: { all: ['d/${clientid}/x', 'u/${username}/#'] } };
+    await fc.assert(fc.asyncProperty(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 20 }), async (clientId, username, topic) => {
+      const { response } = await connect(authorizer, await mint(signer, acl), { clientId, username });
+      if (!response.isAuthenticated) return;
+      const allows = policyAllows(response.policyDocuments, ARN_PREFIX, clientId);
+      const own = new Set([`d/${clientId}/x`]);
+      if (allows.publish(topic)) expect(own.has(topic) || topic === `u/${username}` || topic.startsWith(`u/${username}/`)).toBe(true);
+    }), { numRuns: 300 });
   });
 });
 

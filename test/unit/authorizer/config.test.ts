@@ -30,6 +30,9 @@ describe('parseConfig', () => {
       refreshSeconds: undefined,
       allowShortLived: false,
       verifyClaims: {},
+      ruleClaims: { acl: 'acl', pubRules: 'pub_rules', subRules: 'sub_rules' },
+      defaultAcl: undefined,
+      baseAcl: [],
     });
     expect([...config.algorithms].sort()).toEqual(
       ['ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
@@ -83,6 +86,9 @@ describe('parseConfig', () => {
     [{ JWT_JWKS_URL: 'https://x/j', JWT_JWKS_HEADERS: '{"x-key":"a\\nb"}' }, 'JWT_JWKS_HEADERS: header "x-key"'],
     [{ JWT_JWKS_URL: 'https://x/j', JWT_JWKS_HEADERS: '{"x-key":1}' }, 'JWT_JWKS_HEADERS: expected a JSON object of string values'],
     [{ JWT_JWKS_SECONDS: '5' }, 'JWT_JWKS_SECONDS: unknown setting'],
+    [{ JWT_DEFAULT_ACL: '{"pub":"a"}' }, 'JWT_DEFAULT_ACL: JWT_DEFAULT_ACL.pub: expected a list of topic filters'],
+    [{ JWT_BASE_ACL: '[{"permission":"allow","action":"all","topic":"a/#/b"}]' }, 'JWT_BASE_ACL: JWT_BASE_ACL[0].topic: "#" must be a whole last level'],
+    [{ JWT_DEFAULT_ACL: '{"pub_rules":["(a|b)"]}' }, 'JWT_DEFAULT_ACL: JWT_DEFAULT_ACL.pub_rules[0]: "(" has no exact IoT policy form'],
   ])('fails on %o naming the variable', (env, message) => {
     expect(problemsOf({ ...MINIMAL, ...env }).join('\n')).toContain(message);
   });

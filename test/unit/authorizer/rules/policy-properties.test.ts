@@ -74,6 +74,23 @@ describe('compiled policies against the rules', () => {
     }), { numRuns: RUNS });
   });
 
+  it('maps TBMQ regular expressions exactly: the policy allows a topic iff the expression matches it all', () => {
+    const piece = fc.constantFrom('a', 'b', '/', '\\$', '\\.', '.', '.*', '.+');
+    const regexGen = fc.array(piece, { minLength: 1, maxLength: 5 }).map((pieces) => pieces.join(''));
+    const topic = fc.array(fc.constantFrom('a', 'b', '/', '$', '.'), { minLength: 1, maxLength: 7 }).map((cs) => cs.join(''));
+    fc.assert(fc.property(regexGen, fc.array(topic, { minLength: 1, maxLength: 8 }), (regex, topics) => {
+      const templates = rulesFromJson({ pub_rules: [regex], sub_rules: [regex] }, 'tbmq');
+      const compiled = compileRules(renderRules(templates, { clientId: 'dev-1', username: 'u' }));
+      expect(compiled.exact).toBe(true);
+      const allows = policyAllows(buildPolicy(ARN, 'dev-1', compiled.grants), ARN, 'dev-1');
+      const full = new RegExp(`^(?:${regex})$`);
+      for (const t of topics) {
+        expect(allows.publish(t), `${regex} publish ${t}`).toBe(full.test(t));
+        expect(allows.subscribe(t), `${regex} subscribe ${t}`).toBe(full.test(t));
+      }
+    }), { numRuns: RUNS });
+  });
+
   it('is exact for the common shapes: literal topics, P/#, single-level wildcards, and allow-only sets', () => {
     for (const rules of [
       [{ permission: 'allow', action: 'all', topic: 'devices/a/#' }],
