@@ -58,7 +58,8 @@ export interface Config {
   readonly baseAcl: readonly RuleTemplate[];
 }
 
-const KNOWN = new Set([
+/** Every JWT_* setting the function reads (the CDK app maps its context keys onto these). */
+export const SETTING_NAMES: ReadonlySet<string> = new Set([
   'JWT_FROM', 'JWT_ALGORITHMS',
   'JWT_SECRET_ID', 'JWT_SECRET_FORMAT', 'JWT_SECRET_CACHE_SECONDS', 'JWT_SECRET_ACCEPT_PREVIOUS',
   'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS',
@@ -77,7 +78,7 @@ const RESERVED_CLAIMS = new Set(['exp', 'nbf', 'iat']);
  */
 export function parseConfig(env: Env): Config {
   const read = new EnvReader(env);
-  read.rejectUnknown('JWT_', KNOWN);
+  read.rejectUnknown('JWT_', SETTING_NAMES);
   const algorithms = readAlgorithms(read);
   const secretsManager = readSecretsManager(read);
   const staticKeys = [...readPublicKey(read, algorithms), ...readInlineJwks(read, algorithms)];

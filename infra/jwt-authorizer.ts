@@ -1,0 +1,146 @@
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { InfraSettings } from './settings.ts';
+
+export interface JwtAuthorizerProps {
+  /** The deployable: `lambda.Code.fromAsset('dist/authorizer')` after `npm run build`. */
+  readonly code: lambda.Code;
+  readonly settings: InfraSettings;
+}
+
+/** IoT Core waits 5 s for a custom authorizer (config-custom-auth docs); the function may not run longer. */
+const IOT_AUTHORIZER_TIMEOUT = Duration.seconds(5);
+/** The namespace of the deny metric taken from the decision logs. */
+export const METRIC_NAMESPACE = 'IotJwtAuthorizer';
+
+/**
+ * An AWS IoT Core custom authorizer backed by the JWT authorizer function: the function with its own
+ * role and log group, the signing secret, the IoT authorizer and the permission for IoT to invoke it,
+ * and alarms.
+ */
+export class JwtAuthorizer extends Construct {
+  readonly function: lambda.Function;
+  readonly authorizer: iot.CfnAuthorizer;
+  readonly secret: secretsmanager.ISecret | undefined;
+  readonly logGroup: logs.LogGroup;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: JwtAuthorizerProps) {
+    super(scope, id);
+    const { settings } = props;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: settings.logRetentionDays as logs.RetentionDays });
+    // Its own role, allowed to write its own log group and read its own secret, nothing more.
+    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    this.logGroup.grantWrite(role);
+
+    this.secret = this.signingSecret(settings, role);
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'AWS IoT Core custom authorizer: verifies the JWT in MQTT CONNECT and returns an IoT policy',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: props.code,
+      role,
+      memorySize: settings.memorySize,
+      timeout: IOT_AUTHORIZER_TIMEOUT,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel[settings.logLevel],
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      reservedConcurrentExecutions: settings.reservedConcurrency,
+      environment: {
+        ...settings.environment,
+        ...(this.secret && { JWT_SECRET_ID: this.secret.secretArn }),
+        POWERTOOLS_SERVICE_NAME: 'iot-jwt-authorizer',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    const target: lambda.IFunction = settings.provisionedConcurrency === undefined ? this.function
+      : new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion, provisionedConcurrentExecutions: settings.provisionedConcurrency });
+
+    this.authorizer = new iot.CfnAuthorizer(this, 'Authorizer', {
+      authorizerName: settings.authorizerName,
+      authorizerFunctionArn: target.functionArn,
+      // Devices send username/password credentials; the function verifies the JWT itself.
+      signingDisabled: true,
+      status: 'ACTIVE',
+      enableCachingForHttp: false,
+    });
+    target.addPermission('IotInvoke', {
+      principal: new iam.ServicePrincipal('iot.amazonaws.com'),
+      sourceArn: this.authorizer.attrArn,
+      sourceAccount: Stack.of(this).account,
+    });
+    if (settings.defaultAuthorizer) {
+      const domain = new iot.CfnDomainConfiguration(this, 'Domain', {
+        domainConfigurationName: `${settings.authorizerName}-domain`,
+        serviceType: 'DATA',
+        authorizerConfig: { defaultAuthorizerName: settings.authorizerName, allowAuthorizerOverride: true },
+        domainConfigurationStatus: 'ENABLED',
+      });
+      domain.addDependency(this.authorizer);
+      new CfnOutput(this, 'DomainConfigurationName', { value: `${settings.authorizerName}-domain` });
+    }
+    this.addAlarms(settings);
+    new CfnOutput(this, 'AuthorizerName', { value: settings.authorizerName });
+    new CfnOutput(this, 'FunctionName', { value: this.function.functionName });
+    new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });
+    if (this.secret) new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn });
+  }
+
+  private signingSecret(settings: InfraSettings, role: iam.IRole): secretsmanager.ISecret | undefined {
+    const { secret } = settings;
+    if (secret.mode === 'none') return undefined;
+    if (secret.mode === 'import') {
+      const imported = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', secret.arn);
+      imported.grantRead(role);
+      if (secret.kmsKeyArn !== undefined) kms.Key.fromKeyArn(this, 'SecretKey', secret.kmsKeyArn).grantDecrypt(role);
+      return imported;
+    }
+    const created = new secretsmanager.Secret(this, 'Secret', {
+      description: 'HMAC secret that signs device JWTs (HS256/384/512) for the IoT JWT authorizer',
+      // 64 characters: long enough for HS512 (RFC 7518 §3.2 wants at least the hash size).
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    created.grantRead(role);
+    return created;
+  }
+
+  private addAlarms(settings: InfraSettings): void {
+    const minute = Duration.minutes(1);
+    const denies = new logs.MetricFilter(this, 'DenyMetric', {
+      logGroup: this.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.decision', '=', 'deny'),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'Denies',
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        metric, threshold, evaluationPeriods: 1, alarmDescription: description,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(created);
+    };
+    alarm('ErrorsAlarm', this.function.metricErrors({ period: minute }), 1, 'The authorizer failed (a cold start with a bad configuration, or a crash): IoT denies every connection meanwhile');
+    alarm('ThrottlesAlarm', this.function.metricThrottles({ period: minute }), 1, 'The authorizer was throttled: connections are denied');
+    alarm('DurationAlarm', this.function.metricDuration({ period: minute, statistic: 'Maximum' }), 4000, 'An invocation took 4 s or more; IoT stops waiting at 5 s');
+    alarm('DeniesAlarm', denies.metric({ period: Duration.minutes(5), statistic: 'Sum' }), settings.denyAlarmThreshold, `${settings.denyAlarmThreshold} or more connections denied in 5 minutes`);
+    if (settings.alarmTopicArn !== undefined) {
+      const topic = sns.Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn);
+      for (const each of this.alarms) each.addAlarmAction(new SnsAction(topic));
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// The CDK app's settings, from CDK context (cdk.json or `-c key=value`), validated at synth time.
+import { ConfigError, parseConfig, SETTING_NAMES } from '../functions/authorizer/config.ts';
+
+/** `JWT_JWKS_URL` → `jwksUrl`: each function setting has a context key of the same meaning. */
+export function contextKeyOf(variable: string): string {
+  return variable.slice('JWT_'.length).toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+const FUNCTION_KEYS = new Map([...SETTING_NAMES].filter((v) => v !== 'JWT_SECRET_ID').map((v) => [contextKeyOf(v), v]));
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+// CloudWatch Logs' allowed retention periods, in days.
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+const INFRA_KEYS = new Set([
+  'secretArn', 'secretKmsKeyArn', 'createSecret', 'authorizerName', 'logRetentionDays', 'logLevel', 'alarmTopicArn',
+  'defaultAuthorizer', 'memorySize', 'reservedConcurrency', 'provisionedConcurrency', 'denyAlarmThreshold',
+]);
+
+export type SecretSetting =
+  | { readonly mode: 'create' }
+  | { readonly mode: 'import'; readonly arn: string; readonly kmsKeyArn: string | undefined }
+  | { readonly mode: 'none' };
+
+export interface InfraSettings {
+  /** JWT_* variables for the function (JWT_SECRET_ID is added from the secret). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly secret: SecretSetting;
+  readonly authorizerName: string;
+  readonly logRetentionDays: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly alarmTopicArn: string | undefined;
+  readonly defaultAuthorizer: boolean;
+  readonly memorySize: number;
+  readonly reservedConcurrency: number | undefined;
+  readonly provisionedConcurrency: number | undefined;
+  readonly denyAlarmThreshold: number;
+}
+
+/** Raised at synth time; lists every problem, each naming its context key. */
+export class SettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid CDK context:\n- ${problems.join('\n- ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/**
+ * Reads and validates the settings. Function settings are checked by the function's own parser, so a
+ * deploy never ships a configuration the function would refuse at cold start.
+ * @param context every context key and value (`app.node.getAllContext()`)
+ * @throws SettingsError
+ */
+export function readSettings(context: Readonly<Record<string, unknown>>): InfraSettings {
+  const problems: string[] = [];
+  const environment: Record<string, string> = {};
+  for (const [key, value] of Object.entries(context)) {
+    if (key.includes(':') || key.startsWith('@') || key === 'cli-telemetry' || value === undefined || value === null) continue;
+    const variable = FUNCTION_KEYS.get(key);
+    if (variable !== undefined) environment[variable] = asText(value);
+    else if (key === 'secretId') problems.push('secretId: import a secret with secretArn (its full ARN)');
+    else if (!INFRA_KEYS.has(key)) problems.push(`${key}: unknown context key (a typo?)`);
+  }
+  const text = (key: string): string | undefined => (context[key] === undefined ? undefined : asText(context[key]).trim() || undefined);
+  const integer = (key: string, fallback: number | undefined, min: number, max: number): number | undefined => {
+    const raw = text(key);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < min || n > max) problems.push(`${key}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+  const flag = (key: string): boolean | undefined => {
+    const raw = text(key);
+    if (raw === undefined) return undefined;
+    if (raw !== 'true' && raw !== 'false') problems.push(`${key}: expected true or false, got "${raw}"`);
+    return raw === 'true';
+  };
+
+  const secretArn = text('secretArn');
+  if (secretArn !== undefined && !/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(secretArn)) {
+    problems.push(`secretArn: expected a Secrets Manager secret ARN, got "${secretArn}"`);
+  }
+  const kmsKeyArn = text('secretKmsKeyArn');
+  if (kmsKeyArn !== undefined && secretArn === undefined) problems.push('secretKmsKeyArn: set, but secretArn is not (a created secret uses the AWS managed key)');
+  const otherKeySource = ['JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL'].some((v) => environment[v] !== undefined);
+  const createSecret = flag('createSecret') ?? (secretArn === undefined && !otherKeySource);
+  if (createSecret && secretArn !== undefined) problems.push('createSecret: true, but secretArn imports a secret');
+  const secret: SecretSetting = secretArn !== undefined ? { mode: 'import', arn: secretArn, kmsKeyArn }
+    : createSecret ? { mode: 'create' } : { mode: 'none' };
+
+  const authorizerName = text('authorizerName') ?? 'JwtAuthorizer';
+  if (!/^[\w=,@-]{1,128}$/.test(authorizerName)) problems.push(`authorizerName: 1 to 128 of letters, digits and _=,@- (got "${authorizerName}")`);
+  const logRetentionDays = integer('logRetentionDays', 30, 1, 3653)!;
+  if (!RETENTION_DAYS.includes(logRetentionDays)) problems.push(`logRetentionDays: one of ${RETENTION_DAYS.join(', ')}`);
+  const logLevel = (text('logLevel') ?? 'INFO').toUpperCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`logLevel: one of ${LOG_LEVELS.join(', ')}`);
+  const alarmTopicArn = text('alarmTopicArn');
+  if (alarmTopicArn !== undefined && !/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/.test(alarmTopicArn)) problems.push(`alarmTopicArn: expected an SNS topic ARN, got "${alarmTopicArn}"`);
+
+  try {
+    // The secret's ARN is only known at deploy time; a stand-in lets the function's parser check the rest.
+    parseConfig({ ...environment, ...(secret.mode !== 'none' && { JWT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stand-in' }) });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) {
+      problems.push(problem.replace(/^(JWT_[A-Z_]+)(?=:)/, (variable) => `${contextKeyOf(variable)} (${variable})`)
+        .replace('set JWT_SECRET_ID, JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_URL', 'give secretArn, createSecret=true, publicKey, jwks or jwksUrl'));
+    }
+  }
+  const settings: InfraSettings = {
+    environment, secret, authorizerName, logRetentionDays, logLevel: logLevel as InfraSettings['logLevel'], alarmTopicArn,
+    defaultAuthorizer: flag('defaultAuthorizer') ?? false,
+    memorySize: integer('memorySize', 256, 128, 10_240)!,
+    reservedConcurrency: integer('reservedConcurrency', undefined, 1, 100_000),
+    provisionedConcurrency: integer('provisionedConcurrency', undefined, 1, 100_000),
+    denyAlarmThreshold: integer('denyAlarmThreshold', 100, 1, 100_000_000)!,
+  };
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}

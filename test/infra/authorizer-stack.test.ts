@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { fileURLToPath } from 'node:url';
+import { AuthorizerStack } from '../../infra/authorizer-stack.ts';
+import { JwtAuthorizer } from '../../infra/jwt-authorizer.ts';
+import { readSettings, SettingsError } from '../../infra/settings.ts';
+
+const CODE = fileURLToPath(new URL('../../dist/authorizer', import.meta.url));
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-signing-AbCdEf';
+
+function synth(context: Record<string, unknown> = {}) {
+  const app = new App();
+  const stack = new AuthorizerStack(app, 'Test', { settings: readSettings(context), codePath: CODE, env: ENV });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const problemsOf = (context: Record<string, unknown>) => {
+  try {
+    readSettings(context);
+  } catch (err) {
+    if (err instanceof SettingsError) return err.problems.join('\n');
+    throw err;
+  }
+  throw new Error('expected a SettingsError');
+};
+
+describe('AuthorizerStack with defaults', () => {
+  const { app, template } = synth();
+
+  it('runs the bundle on Node.js 22, arm64, within IoT\'s 5-second limit, logging JSON', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 5, MemorySize: 256,
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: { Ref: Match.stringLikeRegexp('^JwtAuthorizerLogs') } },
+      Environment: { Variables: { JWT_SECRET_ID: { Ref: Match.stringLikeRegexp('^JwtAuthorizerSecret') }, POWERTOOLS_SERVICE_NAME: 'iot-jwt-authorizer' } },
+    });
+  });
+
+  it('creates a generated HMAC secret long enough for HS512', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } });
+  });
+
+  it('creates an active IoT authorizer with signing disabled, invocable by IoT from that authorizer only', () => {
+    template.hasResourceProperties('AWS::IoT::Authorizer', {
+      AuthorizerName: 'JwtAuthorizer', SigningDisabled: true, Status: 'ACTIVE', EnableCachingForHttp: false,
+      AuthorizerFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JwtAuthorizerFunction'), 'Arn'] },
+    });
+    const [authorizer] = Object.keys(template.findResources('AWS::IoT::Authorizer'));
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction', Principal: 'iot.amazonaws.com', SourceArn: { 'Fn::GetAtt': [authorizer, 'Arn'] }, SourceAccount: '123456789012',
+    });
+    template.resourceCountIs('AWS::IoT::DomainConfiguration', 0);
+  });
+
+  it('gives the function least privilege: its own log group, its own secret, no managed policy', () => {
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    for (const statement of statements) {
+      const actions = [statement.Action].flat();
+      if (actions.some((a: string) => a.startsWith('secretsmanager:'))) {
+        expect(statement.Resource).toEqual({ Ref: expect.stringMatching(/^JwtAuthorizerSecret/) });
+      }
+      expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+    }
+    expect(statements.flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'logs:PutLogEvents']));
+  });
+
+  it('keeps logs for 30 days', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('alarms on errors, throttles, duration near the limit and a spike of denies', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 4000, ExtendedStatistic: Match.absent(), Statistic: 'Maximum' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Denies', Namespace: 'IotJwtAuthorizer', Threshold: 100, Statistic: 'Sum', Period: 300 });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.decision = "deny" }', MetricTransformations: [{ MetricName: 'Denies', MetricNamespace: 'IotJwtAuthorizer', MetricValue: '1' }] });
+  });
+
+  it('passes cdk-nag AwsSolutions, with every acknowledgement given a reason', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(report.violations).toEqual([]);
+    const acknowledged = app.node.findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.map(([id]) => id.split('::').at(-1)).sort()).toEqual(['AwsSolutions-L1', 'AwsSolutions-SMG4']);
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(20);
+  });
+
+  it('would be flagged by cdk-nag without those acknowledgements, and for nothing else', () => {
+    const bare = new App();
+    const stack = new Stack(bare, 'Bare', { env: ENV });
+    new JwtAuthorizer(stack, 'A', { code: lambda.Code.fromAsset(CODE), settings: readSettings({}) });
+    const rules = new AwsSolutionsChecks(bare).validateScope(bare).violations.map((v) => v.ruleName).sort();
+    expect(rules).toEqual(['AwsSolutions-L1', 'AwsSolutions-SMG4']);
+  });
+});
+
+describe('AuthorizerStack from context', () => {
+  it('maps context keys onto the function\'s JWT_* variables', () => {
+    const { template } = synth({
+      jwksUrl: 'https://idp.example.com/.well-known/jwks.json', jwksRefreshSeconds: 600, audience: 'mqtt',
+      verifyClaims: { sub: '${clientid}' }, baseAcl: [{ permission: 'allow', action: 'all', topic: '$aws/things/${clientid}/shadow/#' }],
+      allowShortLived: true, logLevel: 'debug', logRetentionDays: '90', memorySize: 512,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      LoggingConfig: { ApplicationLogLevel: 'DEBUG' },
+      Environment: { Variables: {
+        JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', JWT_JWKS_REFRESH_SECONDS: '600', JWT_AUDIENCE: 'mqtt',
+        JWT_VERIFY_CLAIMS: '{"sub":"${clientid}"}', JWT_ALLOW_SHORT_LIVED: 'true',
+        JWT_BASE_ACL: '[{"permission":"allow","action":"all","topic":"$aws/things/${clientid}/shadow/#"}]',
+        JWT_SECRET_ID: Match.absent(),
+      } },
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0); // a JWKS URL alone needs no secret
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('imports an existing secret by ARN, granting read on it (and its KMS key) only', () => {
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const { template } = synth({ secretArn: SECRET_ARN, secretKmsKeyArn: kmsKeyArn, secretFormat: 'jwks' });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { JWT_SECRET_ID: SECRET_ARN, JWT_SECRET_FORMAT: 'jwks' } } });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SECRET_ARN }),
+      expect.objectContaining({ Action: 'kms:Decrypt', Resource: kmsKeyArn }),
+    ]));
+  });
+
+  it('sends alarms to an SNS topic, names the authorizer, makes it the default, reserves and provisions concurrency', () => {
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:ops';
+    const { template } = synth({ alarmTopicArn: topic, authorizerName: 'FleetJwt', defaultAuthorizer: 'true', reservedConcurrency: 50, provisionedConcurrency: 2, denyAlarmThreshold: 10 });
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Denies', Threshold: 10 });
+    template.hasResourceProperties('AWS::IoT::DomainConfiguration', {
+      DomainConfigurationName: 'FleetJwt-domain', ServiceType: 'DATA', DomainConfigurationStatus: 'ENABLED',
+      AuthorizerConfig: { DefaultAuthorizerName: 'FleetJwt', AllowAuthorizerOverride: true },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 50 });
+    template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 } });
+    const [alias] = Object.keys(template.findResources('AWS::Lambda::Alias'));
+    template.hasResourceProperties('AWS::IoT::Authorizer', { AuthorizerName: 'FleetJwt', AuthorizerFunctionArn: { Ref: alias } });
+    template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { Ref: alias }, Principal: 'iot.amazonaws.com' });
+  });
+
+  it.each([
+    [{ jwksRefreshSeconds: 'often', jwksUrl: 'https://x/j' }, 'jwksRefreshSeconds (JWT_JWKS_REFRESH_SECONDS): expected a whole number'],
+    [{ from: 'header' }, 'from (JWT_FROM): expected one of password, username'],
+    [{ jwksUrl: 'https://x/j', defaultAcl: { pub: 'a' } }, 'defaultAcl (JWT_DEFAULT_ACL): JWT_DEFAULT_ACL.pub: expected a list'],
+    [{ jwksUrl: 'https://x/j', publicKey: 'not a pem' }, 'publicKey (JWT_PUBLIC_KEY): no PEM block'],
+    [{ jwksUrl: 'https://x/j', jwksUrI: 'typo' }, 'jwksUrI: unknown context key'],
+    [{ secretId: 'x' }, 'secretId: import a secret with secretArn'],
+    [{ secretArn: 'jwt-secret' }, 'secretArn: expected a Secrets Manager secret ARN'],
+    [{ secretArn: SECRET_ARN, createSecret: true }, 'createSecret: true, but secretArn imports a secret'],
+    [{ createSecret: false }, 'give secretArn, createSecret=true, publicKey, jwks or jwksUrl'],
+    [{ logRetentionDays: 10 }, 'logRetentionDays: one of 1, 3, 5, 7, 14, 30'],
+    [{ logLevel: 'LOUD' }, 'logLevel: one of TRACE'],
+    [{ authorizerName: 'has space' }, 'authorizerName: 1 to 128'],
+    [{ alarmTopicArn: 'ops' }, 'alarmTopicArn: expected an SNS topic ARN'],
+    [{ memorySize: 64 }, 'memorySize: expected a whole number from 128'],
+    [{ defaultAuthorizer: 'yes' }, 'defaultAuthorizer: expected true or false'],
+  ])('refuses %o naming the key', (context, message) => {
+    expect(problemsOf(context)).toContain(message);
+  });
+});
