@@ -17,6 +17,7 @@ export interface ConnectEventInput {
 export function connectEvent(input: ConnectEventInput) {
   const { password, username, clientId, authorizerName } = input;
   const mqtt: Record<string, string> = {};
+  // IoT passes the username with the query string the device appended (`?x-amz-customauthorizer-name=…`).
   if (username !== undefined || authorizerName !== undefined) {
     const query = authorizerName === undefined ? '' : `?x-amz-customauthorizer-name=${encodeURIComponent(authorizerName)}`;
     mqtt.username = `${username ?? ''}${query}`;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
 import { parseConfig } from '../../functions/authorizer/config.ts';
 import { ASYMMETRIC_ALGS, asymmetricSigner, hmacSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
-import { startJwksServer, type JwksServer } from '../helpers/jwks-server.ts';
+import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { verdict } from '../helpers/decide.ts';
 
 let server: JwksServer;

@@ -1,4 +1,4 @@
-// A JWKS endpoint on 127.0.0.1 that the test controls: serve a set, answer an error or garbage, hang.
+// A JWKS endpoint on 127.0.0.1: serves a key set, and can answer an error, garbage or nothing (to try outages).
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
