@@ -1,3 +1,4 @@
+import type { JWTPayload } from 'jose';
 import { checkClaims } from './claims.ts';
 import type { Config } from './config.ts';
 import { connectionIdOf, readConnectRequest } from './connect-request.ts';
@@ -33,6 +34,8 @@ export interface DecisionRecord {
 export interface Decision {
   readonly response: AuthorizerResponse;
   readonly record: DecisionRecord;
+  /** The verified claims, when the signature verified (never logged: they may be personal data). */
+  readonly claims?: JWTPayload;
   /** The original error behind an INTERNAL deny, for an error log. */
   readonly cause?: unknown;
 }
@@ -58,7 +61,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
   const now = deps.now ?? Date.now;
   const sources = deps.sources ?? createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}) });
 
-  async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord) {
+  async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord, verified: { claims?: JWTPayload }) {
     const request = readConnectRequest(event, config.tokenFrom);
     record.clientId = clip(request.clientId);
     record.username = config.tokenFrom === 'password' ? clip(request.username) : undefined;
@@ -69,6 +72,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     record.kid = clip(header.kid);
     const nowMs = now();
     const { payload, key } = await verifyToken(request.token, header, sources, config, nowMs);
+    verified.claims = payload;
     record.keyOrigin = key.origin;
     record.sub = clip(payload.sub);
     record.iss = clip(payload.iss);
@@ -87,17 +91,18 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     async decide(event, invokedFunctionArn) {
       const started = performance.now();
       const record: DecisionRecord = { decision: 'deny', connectionId: connectionIdOf(event) };
+      const verified: { claims?: JWTPayload } = {};
       try {
-        const response = await authorize(event, invokedFunctionArn, record);
+        const response = await authorize(event, invokedFunctionArn, record, verified);
         record.decision = 'allow';
         record.durationMs = Math.round((performance.now() - started) * 100) / 100;
-        return { response, record };
+        return { response, record, claims: verified.claims };
       } catch (err) {
         const denied = toDenied(err);
         record.reason = denied.code;
         record.detail = denied.detail;
         record.durationMs = Math.round((performance.now() - started) * 100) / 100;
-        return { response: deny(), record, cause: denied.code === 'INTERNAL' ? denied.cause : undefined };
+        return { response: deny(), record, claims: verified.claims, cause: denied.code === 'INTERNAL' ? denied.cause : undefined };
       }
     },
   };
