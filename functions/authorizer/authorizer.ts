@@ -9,6 +9,7 @@ import { rulesFor } from './acl.ts';
 import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
 import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
+import { VerifiedTokenCache } from './verified-cache.ts';
 import { IOT_MAX_SECONDS, IOT_MIN_SECONDS } from './config.ts';
 
 /** The one structured log record of an invocation: never the token, its signature or key material. */
@@ -60,8 +61,9 @@ const clip = (value: unknown): string | undefined => (typeof value === 'string' 
 export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Authorizer {
   const now = deps.now ?? Date.now;
   const sources = deps.sources ?? createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}) });
+  const verified = new VerifiedTokenCache(config.verifiedCacheEntries);
 
-  async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord, verified: { claims?: JWTPayload }) {
+  async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord, out: { claims?: JWTPayload }) {
     const request = readConnectRequest(event, config.tokenFrom);
     record.clientId = clip(request.clientId);
     record.username = config.tokenFrom === 'password' ? clip(request.username) : undefined;
@@ -71,8 +73,8 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     record.alg = clip(header.alg);
     record.kid = clip(header.kid);
     const nowMs = now();
-    const { payload, key } = await verifyToken(request.token, header, sources, config, nowMs);
-    verified.claims = payload;
+    const { payload, key } = await verifyToken(request.token, header, sources, config, nowMs, verified);
+    out.claims = payload;
     record.keyOrigin = key.origin;
     record.sub = clip(payload.sub);
     record.iss = clip(payload.iss);
@@ -91,18 +93,18 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     async decide(event, invokedFunctionArn) {
       const started = performance.now();
       const record: DecisionRecord = { decision: 'deny', connectionId: connectionIdOf(event) };
-      const verified: { claims?: JWTPayload } = {};
+      const out: { claims?: JWTPayload } = {};
       try {
-        const response = await authorize(event, invokedFunctionArn, record, verified);
+        const response = await authorize(event, invokedFunctionArn, record, out);
         record.decision = 'allow';
         record.durationMs = Math.round((performance.now() - started) * 100) / 100;
-        return { response, record, claims: verified.claims };
+        return { response, record, claims: out.claims };
       } catch (err) {
         const denied = toDenied(err);
         record.reason = denied.code;
         record.detail = denied.detail;
         record.durationMs = Math.round((performance.now() - started) * 100) / 100;
-        return { response: deny(), record, claims: verified.claims, cause: denied.code === 'INTERNAL' ? denied.cause : undefined };
+        return { response: deny(), record, claims: out.claims, cause: denied.code === 'INTERNAL' ? denied.cause : undefined };
       }
     },
   };

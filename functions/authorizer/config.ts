@@ -50,6 +50,8 @@ export interface Config {
   /** `refreshAfterInSeconds`; undefined means equal to `disconnectAfterInSeconds` (one invocation a connection). */
   readonly refreshSeconds: number | undefined;
   readonly allowShortLived: boolean;
+  /** Tokens whose verified signature is remembered (0: none). */
+  readonly verifiedCacheEntries: number;
   /** Claims that carry a token's rules. */
   readonly ruleClaims: RuleClaimNames;
   /** Rules for tokens that carry none; undefined: such tokens get Connect only. */
@@ -66,7 +68,7 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
   'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
-  'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
+  'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
 ]);
 
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
@@ -102,6 +104,7 @@ export function parseConfig(env: Env): Config {
     verifyClaims: readVerifyClaims(read),
     refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
     allowShortLived: read.boolean('JWT_ALLOW_SHORT_LIVED', false),
+    verifiedCacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 10_000, 0, 1_000_000),
     ruleClaims: {
       acl: read.raw('JWT_ACL_CLAIM')?.trim() ?? 'acl',
       pubRules: read.raw('JWT_PUB_RULES_CLAIM')?.trim() ?? 'pub_rules',

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { Denied, toDenied } from './deny.ts';
 import { findCandidates, type KeySource } from './keys/key-source.ts';
 import type { TrustedKey } from './keys/key-material.ts';
+import type { VerifiedTokenCache } from './verified-cache.ts';
 
 export interface VerifiedToken {
   readonly payload: JWTPayload;
@@ -48,12 +49,22 @@ export async function verifyToken(
   sources: readonly KeySource[],
   config: Config,
   nowMs: number,
+  cache?: VerifiedTokenCache,
 ): Promise<VerifiedToken> {
   const { alg, kid } = header;
   // `none` and every algorithm the operator did not allow stop here, before any key is touched.
   if (!config.algorithms.has(alg)) throw new Denied('ALG_NOT_ALLOWED', { alg });
-  const options = verifyOptions(config, alg, nowMs);
   let candidates = await findCandidates(sources, kid, alg);
+  const seen = cache?.get(token);
+  if (seen !== undefined) {
+    // A signature verified before counts only while its key is still trusted; time claims move on.
+    if (candidates.keys.includes(seen.key)) {
+      checkTimeClaims(seen.payload, config, nowMs);
+      return { payload: seen.payload, alg, kid, key: seen.key };
+    }
+    cache!.delete(token);
+  }
+  const options = verifyOptions(config, alg, nowMs);
   let result = await tryKeys(token, candidates.keys, options);
   if (result === undefined && candidates.refetchable.length > 0) {
     const refetched = await Promise.all(candidates.refetchable.map((source) => source.refetch()));
@@ -70,11 +81,27 @@ export async function verifyToken(
     throw new Denied('KEY_NOT_FOUND', { alg, kid, unavailable: candidates.unavailable.join(',') || undefined });
   }
   const { payload } = result;
-  // jose checks a future `iat` only together with maxTokenAge; a token from the future is never valid here.
-  if (typeof payload.iat === 'number' && payload.iat > nowMs / 1000 + config.clockSkewSeconds) {
-    throw new Denied('TOKEN_NOT_YET_VALID', { claim: 'iat' });
-  }
+  checkTimeClaims(payload, config, nowMs);
+  cache?.set(token, { payload, key: result.key });
   return { payload, alg, kid, key: result.key };
+}
+
+/**
+ * The time checks jose made when it verified the token, made again (for a cached token), plus one jose
+ * makes only with maxTokenAge: a token issued in the future is never valid here. Same skew, same
+ * whole-second clock as jose.
+ * @throws Denied TOKEN_EXPIRED, TOKEN_NOT_YET_VALID or TOKEN_TOO_OLD
+ */
+export function checkTimeClaims(payload: JWTPayload, config: Config, nowMs: number): void {
+  const now = Math.floor(nowMs / 1000);
+  const skew = config.clockSkewSeconds;
+  const { exp, nbf, iat } = payload;
+  if (typeof exp === 'number' && exp <= now - skew) throw new Denied('TOKEN_EXPIRED', { claim: 'exp' });
+  if (typeof nbf === 'number' && nbf > now + skew) throw new Denied('TOKEN_NOT_YET_VALID', { claim: 'nbf' });
+  if (typeof iat === 'number' && iat > now + skew) throw new Denied('TOKEN_NOT_YET_VALID', { claim: 'iat' });
+  if (config.maxAgeSeconds !== undefined && typeof iat === 'number' && now - iat - skew > config.maxAgeSeconds) {
+    throw new Denied('TOKEN_TOO_OLD', { claim: 'iat' });
+  }
 }
 
 function verifyOptions(config: Config, alg: string, nowMs: number): JWTVerifyOptions {
