@@ -20,6 +20,8 @@ export async function buildAuthorizer({ quiet = false } = {}) {
     format: 'esm',
     // The SDK's ESM build: 140 KiB smaller and faster to import than its CommonJS main (docs: stack.md).
     mainFields: ['module', 'main'],
+    // Lambda's credentials are environment variables: the SDK's full default chain is left out.
+    alias: { '@aws-sdk/credential-provider-node': './functions/authorizer/keys/lambda-credentials.ts' },
     minify: true,
     sourcemap: true,
     sourcesContent: false,
