@@ -1,10 +1,10 @@
 import type { JWTPayload } from 'jose';
 import { checkClaims } from './claims.ts';
 import type { Config } from './config.ts';
-import { connectionIdOf, readConnectRequest } from './connect-request.ts';
+import { connectionIdOf, readConnectRequest, type ConnectRequest } from './connect-request.ts';
 import { Denied, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
 import { createKeySources, type KeySource } from './keys/key-source.ts';
-import { buildPolicy, iotArnPrefix, literalClientId } from './policy.ts';
+import { buildPolicy, iotArnPrefix, literalClientId, type PolicyDocument } from './policy.ts';
 import { rulesFor } from './acl.ts';
 import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
@@ -30,6 +30,12 @@ export interface DecisionRecord {
   rules?: { source: string; count: number; exact: boolean; notes?: readonly string[] };
   policyDocuments?: number;
   durationMs?: number;
+}
+
+interface Granted {
+  readonly rules: NonNullable<DecisionRecord['rules']>;
+  readonly policy: PolicyDocument[];
+  readonly principal: string;
 }
 
 export interface Decision {
@@ -73,7 +79,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     record.alg = clip(header.alg);
     record.kid = clip(header.kid);
     const nowMs = now();
-    const { payload, key } = await verifyToken(request.token, header, sources, config, nowMs, verified);
+    const { payload, key, entry } = await verifyToken(request.token, header, sources, config, nowMs, verified);
     out.claims = payload;
     record.keyOrigin = key.origin;
     record.sub = clip(payload.sub);
@@ -81,12 +87,26 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     checkClaims(payload, config.verifyClaims, request);
     const disconnectAfter = disconnectAfterSeconds(payload.exp, nowMs, config.allowShortLived);
     record.disconnectAfterInSeconds = disconnectAfter;
-    const rules = rulesFor(payload, request, config);
-    record.rules = { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) };
-    const policy = buildPolicy(arnPrefix, clientId, rules.grants);
-    record.policyDocuments = policy.length;
-    const principal = principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId);
+    // The policy depends only on the token and the client: a token seen again for the same client reuses it.
+    const memoKey = `${clientId}\u0000${request.username ?? ''}\u0000${arnPrefix}`;
+    let granted = entry?.memo?.for === memoKey ? (entry.memo.value as Granted) : undefined;
+    if (granted === undefined) {
+      granted = grantsFor(payload, request, clientId, arnPrefix);
+      if (entry !== undefined) entry.memo = { for: memoKey, value: granted };
+    }
+    record.rules = granted.rules;
+    record.policyDocuments = granted.policy.length;
+    const { principal, policy } = granted;
     return allow(principal, policy, disconnectAfter, config.refreshSeconds ?? disconnectAfter);
+  }
+
+  function grantsFor(payload: JWTPayload, who: ConnectRequest, clientId: string, arnPrefix: string): Granted {
+    const rules = rulesFor(payload, who, config);
+    return {
+      rules: { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) },
+      policy: buildPolicy(arnPrefix, clientId, rules.grants),
+      principal: principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId),
+    };
   }
 
   return {

@@ -1,4 +1,4 @@
-import { isStrictBase64 } from './base64.ts';
+import { decodeStrictBase64 } from './base64.ts';
 import { Denied } from './deny.ts';
 import { isPlainObject } from './env-reader.ts';
 
@@ -52,9 +52,10 @@ function decodePassword(password: unknown): string | undefined {
     throw new Denied('TOKEN_TOO_LARGE', { from: 'password', length: password.length });
   }
   // IoT base64-encodes the raw CONNECT password bytes (custom-auth docs: "Your Lambda function must decode it").
-  if (!isStrictBase64(password)) throw new Denied('TOKEN_MALFORMED', { from: 'password', why: 'not base64' });
+  const bytes = decodeStrictBase64(password);
+  if (bytes === undefined) throw new Denied('TOKEN_MALFORMED', { from: 'password', why: 'not base64' });
   try {
-    return UTF8.decode(Buffer.from(password, 'base64'));
+    return UTF8.decode(bytes);
   } catch {
     throw new Denied('TOKEN_MALFORMED', { from: 'password', why: 'not UTF-8' });
   }

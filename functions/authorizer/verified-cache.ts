@@ -5,6 +5,8 @@ import type { TrustedKey } from './keys/key-material.ts';
 export interface VerifiedEntry {
   readonly payload: JWTPayload;
   readonly key: TrustedKey;
+  /** What the caller derived from this token for one client (its policy), kept with the token. */
+  memo?: { readonly for: string; readonly value: unknown };
 }
 
 /**

@@ -3,13 +3,15 @@ import type { Config } from './config.ts';
 import { Denied, toDenied } from './deny.ts';
 import { findCandidates, type KeySource } from './keys/key-source.ts';
 import type { TrustedKey } from './keys/key-material.ts';
-import type { VerifiedTokenCache } from './verified-cache.ts';
+import type { VerifiedEntry, VerifiedTokenCache } from './verified-cache.ts';
 
 export interface VerifiedToken {
   readonly payload: JWTPayload;
   readonly alg: string;
   readonly kid: string | undefined;
   readonly key: TrustedKey;
+  /** The token's entry in the verified-signature cache, if it has one. */
+  readonly entry?: VerifiedEntry;
 }
 
 /** Header fields safe to log before the signature is checked (attacker-chosen, so bounded). */
@@ -60,7 +62,7 @@ export async function verifyToken(
     // A signature verified before counts only while its key is still trusted; time claims move on.
     if (candidates.keys.includes(seen.key)) {
       checkTimeClaims(seen.payload, config, nowMs);
-      return { payload: seen.payload, alg, kid, key: seen.key };
+      return { payload: seen.payload, alg, kid, key: seen.key, entry: seen };
     }
     cache!.delete(token);
   }
@@ -82,8 +84,9 @@ export async function verifyToken(
   }
   const { payload } = result;
   checkTimeClaims(payload, config, nowMs);
-  cache?.set(token, { payload, key: result.key });
-  return { payload, alg, kid, key: result.key };
+  const entry: VerifiedEntry = { payload, key: result.key };
+  cache?.set(token, entry);
+  return { payload, alg, kid, key: result.key, entry };
 }
 
 /**

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { asymmetricSigner, hmacSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
 import { connectEvent, lambdaContext } from '../../local/iot-event.ts';
-import { startSecretsManager, type SecretsManagerEmulator } from '../helpers/sm-emulator.ts';
+import { startSecretsManager, type SecretsManagerEmulator } from '../../local/secrets-manager-emulator.ts';
 
 const DIST = fileURLToPath(new URL('../../dist/authorizer/', import.meta.url));
 const RUNNER = `

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
 import { parseConfig } from '../../functions/authorizer/config.ts';
 import { asymmetricSigner, hmacSigner, mint } from '../helpers/keys.ts';
-import { startSecretsManager, type SecretsManagerEmulator } from '../helpers/sm-emulator.ts';
+import { startSecretsManager, type SecretsManagerEmulator } from '../../local/secrets-manager-emulator.ts';
 import { verdict } from '../helpers/decide.ts';
 
 let sm: SecretsManagerEmulator;

@@ -1,4 +1,4 @@
-import { isStrictBase64 } from '../base64.ts';
+import { decodeStrictBase64 } from '../base64.ts';
 import type { SecretFormat, SecretsManagerConfig } from '../config.ts';
 import { hmacKey, keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './key-material.ts';
 
@@ -90,9 +90,9 @@ export function secretKeys(value: SecretValue, format: SecretFormat, origin: str
     case 'hmac':
       return hmacKey(Buffer.from(text, 'utf8'), origin, allowed);
     case 'hmac-base64': {
-      const compact = text.trim();
-      if (!isStrictBase64(compact)) throw new KeyMaterialError('JWT_SECRET_FORMAT is hmac-base64 but the secret is not base64');
-      return hmacKey(Buffer.from(compact, 'base64'), origin, allowed);
+      const bytes = decodeStrictBase64(text.trim());
+      if (bytes === undefined) throw new KeyMaterialError('JWT_SECRET_FORMAT is hmac-base64 but the secret is not base64');
+      return hmacKey(bytes, origin, allowed);
     }
     case 'pem':
       return keysFromPem(text, origin, allowed);

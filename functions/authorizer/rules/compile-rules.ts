@@ -1,4 +1,4 @@
-import { globsIntersect } from './glob.ts';
+import { globsIntersect, literalPrefix } from './glob.ts';
 import type { Rule } from './rule.ts';
 import { coverFilter, literalPattern, translateFilter, type Domain, type Translation } from './topic-globs.ts';
 
@@ -132,10 +132,17 @@ function analyseOverlaps(grants: readonly Tagged[], notes: string[]): boolean {
       if (allow.action !== deny.action && !(deny.action === 'iot:Publish' && allow.action === 'iot:RetainPublish')) continue;
       if (deny.rule === allow.rule && deny.carve) continue;
       const harmless = deny.tight && !deny.carve && allow.rule > deny.rule;
-      if (harmless || !globsIntersect(deny.pattern, allow.pattern)) continue;
+      if (harmless || !prefixesMeet(deny.pattern, allow.pattern) || !globsIntersect(deny.pattern, allow.pattern)) continue;
       notes.push(`a Deny on "${deny.pattern}" (rule ${deny.rule + 1}) also catches "${allow.pattern}" allowed by rule ${allow.rule + 1}`);
       return false;
     }
   }
   return true;
+}
+
+// Two patterns whose literal beginnings differ match nothing in common: a cheap test before the full one.
+function prefixesMeet(a: string, b: string): boolean {
+  const pa = literalPrefix(a);
+  const pb = literalPrefix(b);
+  return pa.length <= pb.length ? pb.startsWith(pa) : pa.startsWith(pb);
 }
