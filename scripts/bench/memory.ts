@@ -11,7 +11,7 @@ const sm = await startSecretsManager();
 sm.put('bench-secret', key.secret!);
 Object.assign(process.env, HERMETIC_AWS_ENV, authorizerEnv(key, sm.endpoint));
 const handler = await importAuthorizer();
-const tokens = await mintTokens(key, 12_000);
+const tokens = await mintTokens(key, 3000);
 const events = tokens.map(({ token, clientId }) => eventFor(token, clientId));
 const gc = (globalThis as { gc?: () => void }).gc!;
 const samples: Array<{ invocations: number; rssMiB: number; heapMiB: number }> = [];

@@ -1,7 +1,7 @@
 // The deployable alone: dist/authorizer copied to an empty folder, run by plain node without node_modules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +24,7 @@ let sm: SecretsManagerEmulator;
 
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'authorizer-bundle-'));
-  for (const file of ['index.mjs', 'index.mjs.map']) copyFileSync(join(DIST, file), join(folder, file));
+  cpSync(DIST, folder, { recursive: true });
   writeFileSync(join(folder, 'run.mjs'), RUNNER);
   signer = await asymmetricSigner('ES256');
   sm = await startSecretsManager();

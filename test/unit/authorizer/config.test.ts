@@ -30,7 +30,7 @@ describe('parseConfig', () => {
       refreshSeconds: undefined,
       allowShortLived: false,
       verifyClaims: {},
-      verifiedCacheEntries: 10_000,
+      verifiedCacheEntries: 2000,
       ruleClaims: { acl: 'acl', pubRules: 'pub_rules', subRules: 'sub_rules' },
       defaultAcl: undefined,
       baseAcl: [],
