@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type JwksBehaviour =
-  | { readonly json: unknown }
+  | { readonly json: unknown; readonly delayMs?: number }
   | { readonly status: number; readonly body?: string; readonly headers?: Record<string, string> }
   | 'hang';
 
@@ -24,7 +24,10 @@ export async function startJwksServer(initial: JwksBehaviour): Promise<JwksServe
     headers = req.headers;
     if (behaviour === 'hang') return;
     if ('json' in behaviour) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(behaviour.json));
+      const body = JSON.stringify(behaviour.json);
+      const send = () => { if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(body); };
+      if (behaviour.delayMs === undefined) send();
+      else setTimeout(send, behaviour.delayMs).unref();
       return;
     }
     res.writeHead(behaviour.status, behaviour.headers ?? { 'content-type': 'text/html' }).end(behaviour.body ?? '');

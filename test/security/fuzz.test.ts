@@ -1,0 +1,105 @@
+// Fuzzing the whole handler (middy, logging, verification, rules, policy) with random and mutated input.
+// Properties: no exception escapes, every answer is a response IoT accepts, and nothing is allowed unless
+// a trusted key signed exactly those bytes. FUZZ_RUNS raises the number of cases (10,000 in CI).
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import fc from 'fast-check';
+import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
+import { connectEvent, lambdaContext } from '../../local/iot-event.ts';
+import { expectValidIotResponse } from '../helpers/iot-response.ts';
+import type { AuthorizerResponse } from '../../functions/authorizer/response.ts';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+type Handler = (event: unknown, context: unknown) => Promise<AuthorizerResponse>;
+let handler: Handler;
+let signer: Signer;
+let genuine: string[];
+
+beforeAll(async () => {
+  signer = await asymmetricSigner('ES256');
+  vi.stubEnv('JWT_JWKS', JSON.stringify(jwksOf(signer)));
+  vi.stubEnv('JWT_BASE_ACL', '{"all":["devices/${clientid}/#"]}');
+  vi.resetModules();
+  ({ handler } = (await import('../../functions/authorizer/handler.ts')) as unknown as { handler: Handler });
+  genuine = await Promise.all([
+    mint(signer, { sub: 'dev-1' }),
+    mint(signer, { sub: 'dev-2', acl: [{ permission: 'allow', action: 'all', topic: 'fleet/${clientid}/#' }] }),
+    mint(signer, { sub: 'dev-3', pub_rules: ['a/.*'], nested: { deep: [1, 2, { x: 'y' }] } }),
+  ]);
+});
+
+/** Same signing input and same signature bytes as a genuine token (base64url may spell them two ways). */
+function signedByTrustedKey(token: string): boolean {
+  const [h, p, s] = token.split('.');
+  return genuine.some((g) => {
+    const [gh, gp, gs] = g.split('.');
+    return h === gh && p === gp && s !== undefined && /^[\w-]+$/.test(s) && Buffer.from(s, 'base64url').equals(Buffer.from(gs!, 'base64url'));
+  });
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
+const decode = (segment: string) => Buffer.from(segment, 'base64url').toString('latin1');
+
+function mutations(): fc.Arbitrary<string> {
+  const base = fc.nat({ max: 2 }).map((i) => genuine[i]!);
+  const char = fc.constantFrom(...'AQgw_-.=+/ \u0000é😀\u202e');
+  return fc.oneof(
+    base,
+    // Characters flipped, inserted or removed.
+    fc.tuple(base, fc.nat(), char).map(([t, i, c]) => t.slice(0, i % t.length) + c + t.slice((i % t.length) + 1)),
+    fc.tuple(base, fc.nat(), char).map(([t, i, c]) => t.slice(0, i % t.length) + c + t.slice(i % t.length)),
+    fc.tuple(base, fc.nat()).map(([t, i]) => t.slice(0, i % t.length) + t.slice((i % t.length) + 1)),
+    // A bit flipped in a decoded segment, re-encoded.
+    fc.tuple(base, fc.nat({ max: 2 }), fc.nat(), fc.nat({ max: 7 })).map(([t, seg, i, bit]) => {
+      const parts = t.split('.');
+      const bytes = Buffer.from(parts[seg]!, 'base64url');
+      bytes[i % bytes.length]! ^= 1 << bit;
+      parts[seg] = bytes.toString('base64url');
+      return parts.join('.');
+    }),
+    // Segments swapped, repeated or dropped.
+    fc.tuple(base, fc.shuffledSubarray([0, 1, 2], { minLength: 1, maxLength: 3 }), fc.boolean()).map(([t, order, dup]) => {
+      const parts = t.split('.');
+      const picked = order.map((i) => parts[i]!);
+      return (dup ? [...picked, picked[0]!] : picked).join('.');
+    }),
+    // Header re-encoded with other fields: algorithm swaps, kid games, duplicate keys, huge numbers.
+    fc.tuple(base, fc.constantFrom('none', 'HS256', 'RS256', 'ES384', 'EdDSA', 'ES256', ''), fc.oneof(fc.string(), fc.constant(undefined)), fc.boolean()).map(([t, alg, kid, duplicate]) => {
+      const [, p, s] = t.split('.');
+      const header = duplicate ? `{"alg":"ES256","alg":${JSON.stringify(alg)},"kid":${JSON.stringify(kid ?? 'x')}}` : JSON.stringify({ alg, kid });
+      return `${b64(header)}.${p}.${s}`;
+    }),
+    // Payload re-encoded with hostile values, the genuine signature kept.
+    fc.tuple(base, fc.constantFrom<unknown>(1e308, -1e308, 9007199254740993, '9999999999', [], {}, null, true, '\u0000', 'é'.repeat(500))).map(([t, value]) => {
+      const [h, p, s] = t.split('.') as [string, string, string];
+      const payload = JSON.parse(decode(p)) as Record<string, unknown>;
+      return `${h}.${b64(JSON.stringify({ ...payload, exp: value, sub: value }))}.${s}`;
+    }),
+    // Oversized segments, near and over the 16 KiB refusal.
+    fc.tuple(base, fc.integer({ min: 15_000, max: 20_000 })).map(([t, n]) => `${t.split('.')[0]}.${'A'.repeat(n)}.${t.split('.')[2]}`),
+    // Anything at all.
+    fc.string({ maxLength: 200, unit: 'grapheme' }),
+  );
+}
+
+const clientId = fc.oneof(fc.constantFrom('dev-1', 'dev-2', 'dev-3', '*', '+', '#', 'a/b', '${iot:ClientId}', ''), fc.string({ maxLength: 40, unit: 'grapheme' }));
+const username = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 40, unit: 'grapheme' }), fc.constant('dev?x-amz-customauthorizer-name=A&SDK=x'));
+
+describe('fuzzing the handler', () => {
+  it(`answers ${RUNS} random and mutated CONNECTs with a valid response, allowing only genuinely signed tokens`, async () => {
+    const event = fc.oneof(
+      { weight: 8, arbitrary: fc.record({ token: mutations(), clientId, username }).map(({ token, clientId: c, username: u }) => ({ token, event: connectEvent({ password: token, clientId: c, username: u }) })) },
+      { weight: 1, arbitrary: fc.record({ bytes: fc.uint8Array({ maxLength: 300 }), clientId }).map(({ bytes, clientId: c }) => ({ token: undefined, event: connectEvent({ password: bytes, clientId: c }) })) },
+      { weight: 1, arbitrary: fc.anything({ withBigInt: true, withBoxedValues: true, withNullPrototype: true }).map((e) => ({ token: undefined, event: e })) },
+    );
+    let allowed = 0;
+    await fc.assert(fc.asyncProperty(event, async ({ token, event: e }) => {
+      const response = await handler(e, lambdaContext());
+      expectValidIotResponse(response);
+      if (response.isAuthenticated) {
+        allowed += 1;
+        expect(token !== undefined && signedByTrustedKey(token), `allowed ${token}`).toBe(true);
+      }
+    }), { numRuns: RUNS });
+    expect(allowed).toBeGreaterThan(0); // the genuine tokens are in the mix, so the property is not vacuous
+  });
+});
