@@ -61,8 +61,8 @@ export class JwtAuthorizer extends Construct {
       environment: {
         ...settings.environment,
         ...(this.secret && { JWT_SECRET_ID: this.secret.secretArn }),
+        // Source maps are shipped but not enabled: --enable-source-maps costs 5-20 ms of every cold start.
         POWERTOOLS_SERVICE_NAME: 'iot-jwt-authorizer',
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
     const target: lambda.IFunction = settings.provisionedConcurrency === undefined ? this.function

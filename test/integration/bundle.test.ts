@@ -1,7 +1,7 @@
 // The deployable alone: dist/authorizer copied to an empty folder, run by plain node without node_modules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -36,14 +36,14 @@ afterAll(async () => {
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
-function invokeBundle(env: Record<string, string>, token: string, clientId = 'dev-1'): Promise<Run> {
+function invokeBundle(env: Record<string, string>, token: string, clientId = 'dev-1', cwd = folder): Promise<Run> {
   const { getRemainingTimeInMillis: _ignored, ...context } = lambdaContext();
   const invocation = JSON.stringify({ event: connectEvent({ password: token, username: 'u', clientId }), context });
   // Only what a Lambda environment has: no NODE_PATH, no project node_modules above the folder.
   const base = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
     AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   return new Promise((resolve) => {
-    execFile(process.execPath, ['run.mjs'], { cwd: folder, env: { ...base, ...env, TEST_INVOCATION: invocation }, timeout: 15_000 },
+    execFile(process.execPath, ['run.mjs'], { cwd, env: { ...base, ...env, TEST_INVOCATION: invocation }, timeout: 15_000 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
   });
 }
@@ -85,6 +85,21 @@ describe('the built bundle', () => {
     expect(run.stderr).toBe('');
     expect(responseOf(run)).toMatchObject({ isAuthenticated: true });
     expect(sm.calls()).toBeGreaterThan(0);
+  });
+
+  it('never needs the Secrets Manager client without JWT_SECRET_ID: its chunk can be missing', async () => {
+    const lean = mkdtempSync(join(tmpdir(), 'authorizer-lean-'));
+    try {
+      cpSync(folder, lean, { recursive: true });
+      const chunks = readdirSync(join(lean, 'chunks')).filter((f) => f.endsWith('.mjs'));
+      const sdk = chunks.filter((f) => readFileSync(join(lean, 'chunks', f), 'utf8').includes('GetSecretValue'));
+      expect(sdk.length).toBeGreaterThan(0);
+      for (const file of sdk) rmSync(join(lean, 'chunks', file));
+      const run = await invokeBundle({ JWT_JWKS: JSON.stringify(jwksOf(signer)) }, await mint(signer, { sub: 'dev-1' }), 'dev-1', lean);
+      expect(responseOf(run)).toMatchObject({ isAuthenticated: true });
+    } finally {
+      rmSync(lean, { recursive: true, force: true });
+    }
   });
 
   it('fails the cold start on a bad setting, naming the variable', async () => {
