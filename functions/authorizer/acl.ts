@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { Config } from './config.ts';
 import { compileRules, type CompiledRules } from './rules/compile-rules.ts';
+import { compileTemplate, instantiate, type CompiledTemplate } from './rules/compiled-templates.ts';
 import { rulesFromClaims } from './rules/parse-rules.ts';
 import type { PlaceholderValues } from './rules/placeholders.ts';
 import { renderRules } from './rules/render-rules.ts';
@@ -12,15 +13,40 @@ export interface ClientRules extends CompiledRules {
   readonly ruleCount: number;
 }
 
+export type RulesFor = (payload: JWTPayload, who: PlaceholderValues) => ClientRules;
+
+/** Distinct rule sets compiled and kept per container: a fleet usually shares a handful of ACL templates. */
+const MAX_TEMPLATES = 256;
+
 /**
  * The grants for one client: JWT_BASE_ACL first, then the token's rules (EMQX `acl`, TBMQ `pub_rules` /
  * `sub_rules`), or JWT_DEFAULT_ACL when the token carries none; with neither, no grants (Connect only).
+ * A rule set is compiled once and filled in per client.
  * @throws Denied RULES_INVALID, RULES_UNSUPPORTED or PLACEHOLDER_VALUE_INVALID
  */
-export function rulesFor(payload: JWTPayload, who: PlaceholderValues, config: Config): ClientRules {
-  const fromToken = rulesFromClaims(payload, config.ruleClaims);
-  const own: readonly RuleTemplate[] = fromToken ?? config.defaultAcl ?? [];
-  const source = fromToken !== undefined ? 'token' : config.defaultAcl !== undefined ? 'default' : 'none';
-  const rules = renderRules([...config.baseAcl, ...own], who);
-  return { ...compileRules(rules), source, ruleCount: rules.length };
+export function createRulesFor(config: Config): RulesFor {
+  const names = [config.ruleClaims.acl, config.ruleClaims.pubRules, config.ruleClaims.subRules];
+  const compiled = new Map<string, { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] }>();
+
+  function load(payload: JWTPayload) {
+    // The rule claims as the token carries them: the same claims always compile to the same template.
+    const key = JSON.stringify(names.map((name) => (Object.hasOwn(payload, name) ? payload[name] : '\u0000absent')));
+    let entry = compiled.get(key);
+    if (entry === undefined) {
+      const fromToken = rulesFromClaims(payload, config.ruleClaims);
+      const source = fromToken !== undefined ? 'token' : config.defaultAcl !== undefined ? 'default' : 'none';
+      const templates = [...config.baseAcl, ...(fromToken ?? config.defaultAcl ?? [])];
+      entry = { source, templates, template: compileTemplate(templates) };
+      if (compiled.size >= MAX_TEMPLATES) compiled.delete(compiled.keys().next().value!);
+      compiled.set(key, entry);
+    }
+    return entry;
+  }
+
+  return (payload, who) => {
+    const { source, template, templates } = load(payload);
+    if (template !== undefined) return { ...instantiate(template, who), source, ruleCount: template.ruleCount };
+    const rules = renderRules(templates, who);
+    return { ...compileRules(rules), source, ruleCount: rules.length };
+  };
 }

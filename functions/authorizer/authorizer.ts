@@ -5,7 +5,7 @@ import { connectionIdOf, readConnectRequest, type ConnectRequest } from './conne
 import { Denied, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
 import { createKeySources, type KeySource } from './keys/key-source.ts';
 import { buildPolicy, iotArnPrefix, literalClientId, type PolicyDocument } from './policy.ts';
-import { rulesFor } from './acl.ts';
+import { createRulesFor } from './acl.ts';
 import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
 import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
@@ -68,6 +68,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
   const now = deps.now ?? Date.now;
   const sources = deps.sources ?? createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}) });
   const verified = new VerifiedTokenCache(config.verifiedCacheEntries);
+  const rulesFor = createRulesFor(config);
 
   async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord, out: { claims?: JWTPayload }) {
     const request = readConnectRequest(event, config.tokenFrom);
@@ -101,7 +102,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
   }
 
   function grantsFor(payload: JWTPayload, who: ConnectRequest, clientId: string, arnPrefix: string): Granted {
-    const rules = rulesFor(payload, who, config);
+    const rules = rulesFor(payload, who);
     return {
       rules: { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) },
       policy: buildPolicy(arnPrefix, clientId, rules.grants),

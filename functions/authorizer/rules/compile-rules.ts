@@ -39,7 +39,15 @@ const IOT_QOS = [0, 1]; // IoT Core carries QoS 0 and 1 only
  * Compiles rules into Allow and Deny grants. Deny wins in IoT whatever the order, where EMQX's list form
  * takes the first matching rule: the grants never allow what a rule denies, and say when they deny more.
  */
-export function compileRules(rules: readonly Rule[]): CompiledRules {
+export interface CompileOptions {
+  /**
+   * How a pattern reads for the exactness analysis. Compiling a template with stand-ins for the
+   * placeholders, widen them to `*`: an overlap that some value could create is then counted.
+   */
+  readonly analysisView?: (pattern: string) => string;
+}
+
+export function compileRules(rules: readonly Rule[], options: CompileOptions = {}): CompiledRules {
   const grants: Tagged[] = [];
   const notes: string[] = [];
   rules.forEach((rule, index) => {
@@ -85,7 +93,7 @@ export function compileRules(rules: readonly Rule[]): CompiledRules {
       for (const pattern of cover.receive) add('Deny', 'iot:Receive', pattern, tight);
     }
   });
-  const exact = notes.length === 0 && analyseOverlaps(grants, notes);
+  const exact = notes.length === 0 && analyseOverlaps(grants, notes, options.analysisView ?? ((p) => p));
   return { grants: grants.map(({ effect, action, pattern }) => ({ effect, action, pattern })), exact, notes };
 }
 
@@ -124,7 +132,7 @@ function denyCover(rule: Rule): { topics: string[]; filters: string[]; receive: 
 
 // A Deny that may catch what another rule allows, or that meets an earlier allow (which wins in EMQX's
 // first-match order), makes the policy stricter than the rules.
-function analyseOverlaps(grants: readonly Tagged[], notes: string[]): boolean {
+function analyseOverlaps(grants: readonly Tagged[], notes: string[], view: (pattern: string) => string): boolean {
   const allows = grants.filter((g) => g.effect === 'Allow');
   const denies = grants.filter((g) => g.effect === 'Deny');
   const length = (list: readonly Tagged[]) => list.reduce((n, g) => n + g.pattern.length + 1, 0);
@@ -137,7 +145,9 @@ function analyseOverlaps(grants: readonly Tagged[], notes: string[]): boolean {
       if (allow.action !== deny.action && !(deny.action === 'iot:Publish' && allow.action === 'iot:RetainPublish')) continue;
       if (deny.rule === allow.rule && deny.carve) continue;
       const harmless = deny.tight && !deny.carve && allow.rule > deny.rule;
-      if (harmless || !prefixesMeet(deny.pattern, allow.pattern) || !globsIntersect(deny.pattern, allow.pattern)) continue;
+      if (harmless) continue;
+      const [d, a] = [view(deny.pattern), view(allow.pattern)];
+      if (!prefixesMeet(d, a) || !globsIntersect(d, a)) continue;
       notes.push(`a Deny on "${deny.pattern}" (rule ${deny.rule + 1}) also catches "${allow.pattern}" allowed by rule ${allow.rule + 1}`);
       return false;
     }

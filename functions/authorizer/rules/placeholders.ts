@@ -23,14 +23,20 @@ export function hasPlaceholder(template: string): boolean {
  * @throws Denied PLACEHOLDER_VALUE_INVALID when a value is missing or could change the pattern's meaning
  */
 export function fillPlaceholders(template: string, values: PlaceholderValues, label: string, escape: (v: string) => string = (v) => v): string {
-  return template.replace(PLACEHOLDER, (_match, name: string) => {
-    const value = name === 'clientid' ? values.clientId : values.username;
-    if (value === undefined || value === '') throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'no value' });
-    if (UNSAFE_VALUE.test(value)) {
-      throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'holds * ? $ + # / or a control character' });
-    }
-    return escape(value);
-  });
+  return template.replace(PLACEHOLDER, (_match, name: 'clientid' | 'username') => escape(placeholderValue(name, values, label)));
+}
+
+/**
+ * The value a placeholder stands for, when it is safe to put in a pattern.
+ * @throws Denied PLACEHOLDER_VALUE_INVALID
+ */
+export function placeholderValue(name: 'clientid' | 'username', values: PlaceholderValues, label: string): string {
+  const value = name === 'clientid' ? values.clientId : values.username;
+  if (value === undefined || value === '') throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'no value' });
+  if (UNSAFE_VALUE.test(value)) {
+    throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'holds * ? $ + # / or a control character' });
+  }
+  return value;
 }
 
 /** Escapes a value so that a regular expression matches it literally. */
