@@ -1,16 +1,15 @@
 import type { JWTPayload } from 'jose';
+import { createRulesFor } from './acl.ts';
 import { checkClaims } from './claims.ts';
-import type { Config } from './config.ts';
+import { IOT_MAX_SECONDS, IOT_MIN_SECONDS, type Config } from './config.ts';
 import { connectionIdOf, readConnectRequest, type ConnectRequest } from './connect-request.ts';
 import { Denied, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
-import { createKeySources, type KeySource } from './keys/key-source.ts';
+import { createKeySources } from './keys/key-source.ts';
 import { buildPolicy, iotArnPrefix, literalClientId, type PolicyDocument } from './policy.ts';
-import { createRulesFor } from './acl.ts';
 import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
 import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
 import { VerifiedTokenCache } from './verified-cache.ts';
-import { IOT_MAX_SECONDS, IOT_MIN_SECONDS } from './config.ts';
 
 /** The one structured log record of an invocation: never the token, its signature or key material. */
 export interface DecisionRecord {
@@ -57,7 +56,6 @@ export interface AuthorizerDeps {
   readonly now?: () => number;
   /** Told when a key source fails to refresh (the last good keys keep serving). */
   readonly onKeyLoadFailed?: (source: string, err: unknown) => void;
-  readonly sources?: readonly KeySource[];
 }
 
 // Attacker-chosen strings are logged, but bounded.
@@ -66,7 +64,7 @@ const clip = (value: unknown): string | undefined => (typeof value === 'string' 
 /** Wires the pipeline once per container: key sources live as long as the authorizer. */
 export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Authorizer {
   const now = deps.now ?? Date.now;
-  const sources = deps.sources ?? createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}) });
+  const sources = createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}) });
   const verified = new VerifiedTokenCache(config.verifiedCacheEntries);
   const rulesFor = createRulesFor(config);
 

@@ -86,7 +86,10 @@ export function buildPolicy(arnPrefix: string, clientId: string, grants: readonl
 }
 
 const EMPTY_DOCUMENT_CHARS = JSON.stringify({ Version: '2012-10-17', Statement: [] }).length;
-const size = (value: unknown) => JSON.stringify(value).length;
+// JSON escapes only quotes, backslashes and control characters: a string without them costs its length + 2.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+const size = (value: unknown) => (typeof value === 'string' && !NEEDS_ESCAPE.test(value) ? value.length + 2 : JSON.stringify(value).length);
 
 // Greedy: fill a document, then start the next; a statement's resources may continue in the next document.
 function pack(statements: readonly PolicyStatement[]): PolicyDocument[] {

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { Denied, toDenied } from './deny.ts';
 import { findCandidates, type KeySource } from './keys/key-source.ts';
 import type { TrustedKey } from './keys/key-material.ts';
+import { cryptoKeyFor } from './keys/crypto-keys.ts';
 import type { VerifiedEntry, VerifiedTokenCache } from './verified-cache.ts';
 
 export interface VerifiedToken {
@@ -121,9 +122,10 @@ function verifyOptions(config: Config, alg: string, nowMs: number): JWTVerifyOpt
 
 /** The first key whose signature verifies; claim failures after a good signature deny at once. */
 async function tryKeys(token: string, keys: readonly TrustedKey[], options: JWTVerifyOptions) {
+  const alg = options.algorithms![0]!;
   for (const key of keys) {
     try {
-      const { payload } = await jwtVerify(token, key.key, options);
+      const { payload } = await jwtVerify(token, await cryptoKeyFor(key.key, alg), options);
       return { payload, key };
     } catch (err) {
       if (err instanceof errors.JWSSignatureVerificationFailed) continue;

@@ -36,6 +36,13 @@ describe('buildPolicy', () => {
     expect(() => buildPolicy(P, who.clientId, grantsFor(acl))).toThrow(expect.objectContaining({ code: 'POLICY_TOO_LARGE' }));
   });
 
+  it('counts characters JSON escapes (quotes, backslashes) when it packs', () => {
+    const acl = { pub: Array.from({ length: 40 }, (_, i) => `q"u\\o/${i}/${'"'.repeat(30)}`) };
+    const documents = buildPolicy(P, 'c', grantsFor(acl));
+    for (const document of documents) expect(JSON.stringify(document).length).toBeLessThanOrEqual(MAX_DOCUMENT_CHARS);
+    expect(documents.length).toBeGreaterThan(1);
+  });
+
   it('never returns a document over the limit, whatever the resource lengths', () => {
     for (let length = 1; length < 250; length += 7) {
       const acl = { pub: Array.from({ length: 12 }, (_, i) => `${i}/${'y'.repeat(length)}`) };
