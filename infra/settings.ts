@@ -92,6 +92,10 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
 
   const authorizerName = text('authorizerName') ?? 'JwtAuthorizer';
   if (!/^[\w=,@-]{1,128}$/.test(authorizerName)) problems.push(`authorizerName: 1 to 128 of letters, digits and _=,@- (got "${authorizerName}")`);
+  // A domain configuration is named after the authorizer, and its names allow fewer characters ([\w.-]+).
+  if (flag('defaultAuthorizer') === true && !/^[\w.-]+$/.test(authorizerName)) {
+    problems.push(`authorizerName: with defaultAuthorizer, letters, digits and _.- only (it names the domain configuration)`);
+  }
   const logRetentionDays = integer('logRetentionDays', 30, 1, 3653)!;
   if (!RETENTION_DAYS.includes(logRetentionDays)) problems.push(`logRetentionDays: one of ${RETENTION_DAYS.join(', ')}`);
   const logLevel = (text('logLevel') ?? 'INFO').toUpperCase();

@@ -22,6 +22,10 @@ const handler = await importAuthorizer();
 const broker = await startLocalBroker({
   handler, mqttPort, wsPort,
   log: (message, detail) => console.log(JSON.stringify({ level: 'INFO', source: 'broker', message, ...detail })),
+}).catch((err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EADDRINUSE') throw err;
+  console.error(`A port is in use (MQTT_PORT=${mqttPort}, MQTT_WS_PORT=${wsPort}): set them to free ports, or 0 for any.`);
+  return process.exit(2);
 });
 
 console.error(`\nMQTT broker listening on ${broker.mqttUrl} (WebSocket: ${broker.wsUrl})`);

@@ -165,6 +165,7 @@ describe('AuthorizerStack from context', () => {
     [{ alarmTopicArn: 'ops' }, 'alarmTopicArn: expected an SNS topic ARN'],
     [{ memorySize: 64 }, 'memorySize: expected a whole number from 128'],
     [{ defaultAuthorizer: 'yes' }, 'defaultAuthorizer: expected true or false'],
+    [{ defaultAuthorizer: true, authorizerName: 'jwt@fleet' }, 'authorizerName: with defaultAuthorizer, letters, digits and _.- only'],
   ])('refuses %o naming the key', (context, message) => {
     expect(problemsOf(context)).toContain(message);
   });
