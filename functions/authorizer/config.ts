@@ -73,7 +73,6 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
 // RFC 9110 §5.1 (a field name is a token) and §5.5 (a field value: visible characters, spaces and tabs
 // inside). Checked here rather than with node:http, which would load the HTTP stack at every cold start.
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// eslint-disable-next-line no-control-regex
 const HTTP_FIELD_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t \x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
 
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.

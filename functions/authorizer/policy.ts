@@ -22,7 +22,6 @@ const MAX_CLIENT_ID_LENGTH = 128;
 
 // `*` and `?` are wildcards in a policy resource and `${` opens a policy variable: a client id holding any
 // of them would not be read literally. Control characters have no place in an ARN.
-// eslint-disable-next-line no-control-regex
 const NOT_LITERAL = /[*?\u0000-\u001f\u007f]|\$\{/;
 
 /**
@@ -87,7 +86,6 @@ export function buildPolicy(arnPrefix: string, clientId: string, grants: readonl
 
 const EMPTY_DOCUMENT_CHARS = JSON.stringify({ Version: '2012-10-17', Statement: [] }).length;
 // JSON escapes only quotes, backslashes and control characters: a string without them costs its length + 2.
-// eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 const size = (value: unknown) => (typeof value === 'string' && !NEEDS_ESCAPE.test(value) ? value.length + 2 : JSON.stringify(value).length);
 

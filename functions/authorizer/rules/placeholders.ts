@@ -10,7 +10,6 @@ const PLACEHOLDER = /\$\{(clientid|username)\}/g;
 // A value is substituted into a topic and then into a policy resource. Whether IoT would read `*`, `?` or
 // `$` there as wildcards is not documented, `+` and `#` would change an MQTT filter, and `/` would let the
 // value span levels: any of them denies, so that no client id or username can widen a grant.
-// eslint-disable-next-line no-control-regex
 const UNSAFE_VALUE = /[*?$+#/\u0000-\u001f\u007f]/;
 
 /** Whether a topic template uses a placeholder at all. */
