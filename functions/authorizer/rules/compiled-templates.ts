@@ -1,7 +1,7 @@
 import { Denied } from '../deny.ts';
 import { compileRules, type CompiledRules, type Grant } from './compile-rules.ts';
 import { MAX_TOPIC_BYTES } from './parse-rules.ts';
-import { placeholderValue, type PlaceholderValues } from './placeholders.ts';
+import { placeholderValue, usesPlaceholder, type PlaceholderValues } from './placeholders.ts';
 import { renderRules } from './render-rules.ts';
 import type { RuleTemplate } from './rule.ts';
 
@@ -44,7 +44,7 @@ export function compileTemplate(templates: readonly RuleTemplate[]): CompiledTem
   templates.forEach((template) => template.topics.forEach((topic) => {
     if (topic.kind === 'eq') return; // placeholders after `eq ` stay literal
     const text = topic.kind === 'regex' ? topic.regex : topic.filter;
-    for (const name of ['clientid', 'username'] as const) if (text.includes(`\${${name}}`)) uses[name] ??= template.label;
+    for (const name of ['clientid', 'username'] as const) if (usesPlaceholder(text, name)) uses[name] ??= template.label;
   }));
   for (const rule of rules) if (rule.topic.kind === 'mqtt' && HAS_STAND_IN.test(rule.topic.filter)) filters.push({ label: rule.label, filter: rule.topic.filter });
   return { ...compileRules(rules, { analysisView: widen }), ruleCount: rules.length, uses, filters };

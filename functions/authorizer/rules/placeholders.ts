@@ -12,9 +12,9 @@ const PLACEHOLDER = /\$\{(clientid|username)\}/g;
 // value span levels: any of them denies, so that no client id or username can widen a grant.
 const UNSAFE_VALUE = /[*?$+#/\u0000-\u001f\u007f]/;
 
-/** Whether a topic template uses a placeholder at all. */
-export function hasPlaceholder(template: string): boolean {
-  return template.includes('${clientid}') || template.includes('${username}');
+/** Whether a topic template uses this placeholder. */
+export function usesPlaceholder(template: string, name: 'clientid' | 'username'): boolean {
+  return template.includes(`\${${name}}`);
 }
 
 /**
