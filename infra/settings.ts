@@ -1,5 +1,6 @@
 // The CDK app's settings, from CDK context (cdk.json or `-c key=value`), validated at synth time.
 import { ConfigError, parseConfig, SETTING_NAMES } from '../functions/authorizer/config.ts';
+import { EnvReader } from '../functions/authorizer/env-reader.ts';
 
 /** `JWT_JWKS_URL` → `jwksUrl`: each function setting has a context key of the same meaning. */
 export function contextKeyOf(variable: string): string {
@@ -54,7 +55,11 @@ const asText = (value: unknown): string => (typeof value === 'string' ? value : 
  * @throws SettingsError
  */
 export function readSettings(context: Readonly<Record<string, unknown>>): InfraSettings {
-  const problems: string[] = [];
+  // Context values are typed in cdk.json and text on the command line: read them all as text, with the
+  // function's own reader, so that both spell numbers and booleans the same way.
+  const read = new EnvReader(Object.fromEntries(Object.entries(context)
+    .filter(([, value]) => value !== undefined && value !== null).map(([key, value]) => [key, asText(value)])));
+  const problems = read.problems;
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(context)) {
     if (key.includes(':') || key.startsWith('@') || key === 'cli-telemetry' || value === undefined || value === null) continue;
@@ -63,20 +68,8 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
     else if (key === 'secretId') problems.push('secretId: import a secret with secretArn (its full ARN)');
     else if (!INFRA_KEYS.has(key)) problems.push(`${key}: unknown context key (a typo?)`);
   }
-  const text = (key: string): string | undefined => (context[key] === undefined ? undefined : asText(context[key]).trim() || undefined);
-  const integer = (key: string, fallback: number | undefined, min: number, max: number): number | undefined => {
-    const raw = text(key);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < min || n > max) problems.push(`${key}: expected a whole number from ${min} to ${max}, got "${raw}"`);
-    return n;
-  };
-  const flag = (key: string): boolean | undefined => {
-    const raw = text(key);
-    if (raw === undefined) return undefined;
-    if (raw !== 'true' && raw !== 'false') problems.push(`${key}: expected true or false, got "${raw}"`);
-    return raw === 'true';
-  };
+  const text = (key: string): string | undefined => read.raw(key)?.trim();
+  const flag = (key: string): boolean | undefined => (read.raw(key) === undefined ? undefined : read.boolean(key, false));
 
   const secretArn = text('secretArn');
   if (secretArn !== undefined && !/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(secretArn)) {
@@ -93,10 +86,11 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   const authorizerName = text('authorizerName') ?? 'JwtAuthorizer';
   if (!/^[\w=,@-]{1,128}$/.test(authorizerName)) problems.push(`authorizerName: 1 to 128 of letters, digits and _=,@- (got "${authorizerName}")`);
   // A domain configuration is named after the authorizer, and its names allow fewer characters ([\w.-]+).
-  if (flag('defaultAuthorizer') === true && !/^[\w.-]+$/.test(authorizerName)) {
+  const defaultAuthorizer = flag('defaultAuthorizer') ?? false;
+  if (defaultAuthorizer && !/^[\w.-]+$/.test(authorizerName)) {
     problems.push(`authorizerName: with defaultAuthorizer, letters, digits and _.- only (it names the domain configuration)`);
   }
-  const logRetentionDays = integer('logRetentionDays', 30, 1, 3653)!;
+  const logRetentionDays = read.integer('logRetentionDays', 30, 1, 3653);
   if (!RETENTION_DAYS.includes(logRetentionDays)) problems.push(`logRetentionDays: one of ${RETENTION_DAYS.join(', ')}`);
   const logLevel = (text('logLevel') ?? 'INFO').toUpperCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`logLevel: one of ${LOG_LEVELS.join(', ')}`);
@@ -115,11 +109,11 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   }
   const settings: InfraSettings = {
     environment, secret, authorizerName, logRetentionDays, logLevel: logLevel as InfraSettings['logLevel'], alarmTopicArn,
-    defaultAuthorizer: flag('defaultAuthorizer') ?? false,
-    memorySize: integer('memorySize', 256, 128, 10_240)!,
-    reservedConcurrency: integer('reservedConcurrency', undefined, 1, 100_000),
-    provisionedConcurrency: integer('provisionedConcurrency', undefined, 1, 100_000),
-    denyAlarmThreshold: integer('denyAlarmThreshold', 100, 1, 100_000_000)!,
+    defaultAuthorizer,
+    memorySize: read.integer('memorySize', 256, 128, 10_240),
+    reservedConcurrency: read.integer('reservedConcurrency', undefined, 1, 100_000),
+    provisionedConcurrency: read.integer('provisionedConcurrency', undefined, 1, 100_000),
+    denyAlarmThreshold: read.integer('denyAlarmThreshold', 100, 1, 100_000_000),
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;
