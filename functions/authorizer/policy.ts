@@ -61,21 +61,20 @@ const RESOURCE_TYPE: Readonly<Record<Grant['action'], string>> = {
 export function buildPolicy(arnPrefix: string, clientId: string, grants: readonly Grant[] = []): PolicyDocument[] {
   const statements: PolicyStatement[] = [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
   // Resources sharing the same effect and set of actions share one statement.
-  const actionsByResource = new Map<string, Set<string>>();
+  const byResource = new Map<string, { effect: Grant['effect']; resource: string; actions: Set<string> }>();
   for (const { effect, action, pattern } of grants) {
-    const key = `${effect} ${arnPrefix}:${RESOURCE_TYPE[action]}/${pattern}`;
-    const actions = actionsByResource.get(key) ?? new Set<string>();
-    actions.add(action);
-    actionsByResource.set(key, actions);
+    const resource = `${arnPrefix}:${RESOURCE_TYPE[action]}/${pattern}`;
+    const key = `${effect}\u0000${resource}`;
+    const entry = byResource.get(key) ?? { effect, resource, actions: new Set<string>() };
+    entry.actions.add(action);
+    byResource.set(key, entry);
   }
-  const groups = new Map<string, { effect: 'Allow' | 'Deny'; actions: string[]; resources: string[] }>();
-  for (const [key, actions] of actionsByResource) {
-    const space = key.indexOf(' ');
-    const effect = key.slice(0, space) as 'Allow' | 'Deny';
+  const groups = new Map<string, { effect: Grant['effect']; actions: string[]; resources: string[] }>();
+  for (const { effect, resource, actions } of byResource.values()) {
     const sorted = [...actions].sort();
     const groupKey = `${effect} ${sorted.join(',')}`;
     const group = groups.get(groupKey) ?? { effect, actions: sorted, resources: [] };
-    group.resources.push(key.slice(space + 1));
+    group.resources.push(resource);
     groups.set(groupKey, group);
   }
   for (const { effect, actions, resources } of groups.values()) {
