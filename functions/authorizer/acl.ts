@@ -29,8 +29,10 @@ export function createRulesFor(config: Config): RulesFor {
   const compiled = new Map<string, { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] }>();
 
   function load(payload: JWTPayload) {
-    // The rule claims as the token carries them: the same claims always compile to the same template.
-    const key = JSON.stringify(names.map((name) => (Object.hasOwn(payload, name) ? payload[name] : '\u0000absent')));
+    // The rule claims as the token carries them: the same claims always compile to the same template. Which
+    // claims are present is spelled outside the JSON, so no claim value can pass for an absent claim.
+    const present = names.filter((name) => Object.hasOwn(payload, name));
+    const key = `${names.map((name) => (present.includes(name) ? '1' : '0')).join('')}${JSON.stringify(present.map((name) => payload[name]))}`;
     let entry = compiled.get(key);
     if (entry === undefined) {
       const fromToken = rulesFromClaims(payload, config.ruleClaims);

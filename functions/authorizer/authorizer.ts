@@ -3,7 +3,7 @@ import { createRulesFor } from './acl.ts';
 import { checkClaims } from './claims.ts';
 import { IOT_MAX_SECONDS, IOT_MIN_SECONDS, type Config } from './config.ts';
 import { connectionIdOf, readConnectRequest, type ConnectRequest } from './connect-request.ts';
-import { Denied, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
+import { clipForLog, Denied, detailForLog, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
 import { createKeySources } from './keys/key-source.ts';
 import { buildPolicy, iotArnPrefix, literalClientId, type PolicyDocument } from './policy.ts';
 import { principalIdFor } from './principal.ts';
@@ -59,7 +59,7 @@ export interface AuthorizerDeps {
 }
 
 // Attacker-chosen strings are logged, but bounded.
-const clip = (value: unknown): string | undefined => (typeof value === 'string' ? value.slice(0, 256) : undefined);
+const clip = (value: unknown): string | undefined => (typeof value === 'string' ? clipForLog(value) : undefined);
 
 /** Wires the pipeline once per container: key sources live as long as the authorizer. */
 export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Authorizer {
@@ -121,7 +121,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
       } catch (err) {
         const denied = toDenied(err);
         record.reason = denied.code;
-        record.detail = denied.detail;
+        record.detail = detailForLog(denied.detail);
         record.durationMs = Math.round((performance.now() - started) * 100) / 100;
         return { response: deny(), record, claims: out.claims, cause: denied.code === 'INTERNAL' ? denied.cause : undefined };
       }

@@ -21,11 +21,16 @@ export function renderTemplate(template: string, who: ClientIdentity): string | 
   return missing ? undefined : rendered;
 }
 
+// Walked with an explicit stack, not recursion: a claim nested thousands of arrays deep is just data.
 function matches(actual: unknown, expected: string | number | boolean): boolean {
-  if (Array.isArray(actual)) return actual.some((item) => matches(item, expected));
-  // A numeric claim compares by its decimal form, so {"mqtt_user": 42} matches username "42" (emqx#13512).
-  if (typeof actual === 'number' && typeof expected === 'string') return String(actual) === expected;
-  return actual === expected;
+  const pending: unknown[] = [actual];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (Array.isArray(item)) for (const inner of item) pending.push(inner);
+    // A numeric claim compares by its decimal form, so {"mqtt_user": 42} matches username "42" (emqx#13512).
+    else if (typeof item === 'number' && typeof expected === 'string' ? String(item) === expected : item === expected) return true;
+  }
+  return false;
 }
 
 /**

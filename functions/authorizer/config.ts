@@ -75,8 +75,15 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HTTP_FIELD_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t \x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
 
+// Node's fetch refuses these (content-length, connection, …), replaces them (host) or never sends them
+// (__proto__): a JWKS request carrying one would fail every time, or go out without it.
+const UNSENDABLE_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', '__proto__']);
+
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
 const RESERVED_CLAIMS = new Set(['exp', 'nbf', 'iat']);
+
+// Claims the authorizer reads for their registered meaning: none of them can also carry rules.
+const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'];
 
 /**
  * Parses and validates the JWT_* environment once, at cold start.
@@ -92,6 +99,7 @@ export function parseConfig(env: Env): Config {
   if (secretsManager === undefined && staticKeys.length === 0 && jwksUrl === undefined && read.problems.length === 0) {
     read.problem('JWT_SECRET_ID', 'no key source: set JWT_SECRET_ID, JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_URL');
   }
+  const verifyClaims = readVerifyClaims(read);
   const config: Config = {
     tokenFrom: read.oneOf('JWT_FROM', ['password', 'username'], 'password'),
     algorithms,
@@ -105,20 +113,36 @@ export function parseConfig(env: Env): Config {
     maxAgeSeconds: read.integer('JWT_MAX_AGE_SECONDS', undefined, 1, 10 * 365 * 86_400),
     issuers: read.list('JWT_ISSUER'),
     audiences: read.list('JWT_AUDIENCE'),
-    verifyClaims: readVerifyClaims(read),
+    verifyClaims,
     refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
     allowShortLived: read.boolean('JWT_ALLOW_SHORT_LIVED', false),
     verifiedCacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 2000, 0, 1_000_000),
-    ruleClaims: {
-      acl: read.raw('JWT_ACL_CLAIM')?.trim() ?? 'acl',
-      pubRules: read.raw('JWT_PUB_RULES_CLAIM')?.trim() ?? 'pub_rules',
-      subRules: read.raw('JWT_SUB_RULES_CLAIM')?.trim() ?? 'sub_rules',
-    },
+    ruleClaims: readRuleClaims(read, verifyClaims),
     defaultAcl: readAcl(read, 'JWT_DEFAULT_ACL'),
     baseAcl: readAcl(read, 'JWT_BASE_ACL') ?? [],
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);
+}
+
+const RULE_CLAIM_SETTINGS = [
+  ['acl', 'JWT_ACL_CLAIM', 'acl'], ['pubRules', 'JWT_PUB_RULES_CLAIM', 'pub_rules'], ['subRules', 'JWT_SUB_RULES_CLAIM', 'sub_rules'],
+] as const;
+
+// A rule claim that is also read for another purpose would make every token's rules invalid (or its other
+// check meaningless): refuse it here rather than deny every device.
+function readRuleClaims(read: EnvReader, verifyClaims: ClaimExpectations): RuleClaimNames {
+  const names = { acl: 'acl', pubRules: 'pub_rules', subRules: 'sub_rules' };
+  const taken = new Map<string, string>();
+  for (const [field, variable, fallback] of RULE_CLAIM_SETTINGS) {
+    const name = read.raw(variable)?.trim() ?? fallback;
+    names[field] = name;
+    if (REGISTERED_CLAIMS.includes(name)) read.problem(variable, `"${name}" is a registered claim the authorizer reads for itself`);
+    else if (Object.hasOwn(verifyClaims, name)) read.problem(variable, `"${name}" is checked by JWT_VERIFY_CLAIMS`);
+    else if (taken.has(name)) read.problem(variable, `"${name}" is already the claim of ${taken.get(name)}`);
+    taken.set(name, variable);
+  }
+  return names;
 }
 
 function readAlgorithms(read: EnvReader): ReadonlySet<string> {
@@ -181,10 +205,18 @@ function readJwksUrl(read: EnvReader): JwksUrlConfig | undefined {
   const url = read.url('JWT_JWKS_URL', ['https:', 'http:']);
   const refreshSeconds = read.integer('JWT_JWKS_REFRESH_SECONDS', 300, 1, 86_400);
   const headers = read.stringMap('JWT_JWKS_HEADERS') ?? {};
+  const seen = new Set<string>();
   for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
     if (!HTTP_TOKEN.test(name) || !HTTP_FIELD_VALUE.test(value)) {
       read.problem('JWT_JWKS_HEADERS', `header "${name}" has a name or value HTTP cannot carry`);
+    } else if (UNSENDABLE_HEADERS.has(lower)) {
+      read.problem('JWT_JWKS_HEADERS', `header "${name}" cannot be set on the request`);
+    } else if (seen.has(lower)) {
+      // fetch would merge them into one "a, b" value: say which was meant.
+      read.problem('JWT_JWKS_HEADERS', `header "${name}" is given twice (names compare without case)`);
     }
+    seen.add(lower);
   }
   if (url === undefined) {
     for (const name of ['JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS']) {

@@ -34,6 +34,21 @@ export type DenyCode = (typeof DENY_CODES)[number];
 /** Safe-to-log context of a deny: never a token, a signature or key material. */
 export type DenyDetail = Readonly<Record<string, string | number | boolean | undefined>>;
 
+/** Longest text logged from any one value that input can choose (an `alg`, a `kid`, a claim name). */
+export const MAX_LOGGED_CHARS = 128;
+
+/** A string value bounded for the log; anything else unchanged. */
+export function clipForLog<T>(value: T): T | string {
+  return typeof value === 'string' && value.length > MAX_LOGGED_CHARS ? `${value.slice(0, MAX_LOGGED_CHARS)}…` : value;
+}
+
+/** The detail with every string bounded: a deny's detail may quote the token (its alg, kid, claim names). */
+export function detailForLog(detail: DenyDetail): DenyDetail {
+  const bounded: Record<string, string | number | boolean | undefined> = {};
+  for (const [name, value] of Object.entries(detail)) bounded[name] = clipForLog(value);
+  return bounded;
+}
+
 /** The only error a module of the authorizer throws on purpose. */
 export class Denied extends Error {
   constructor(

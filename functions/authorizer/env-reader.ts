@@ -1,3 +1,5 @@
+import { parseStrictJson } from './strict-json.ts';
+
 /** Raised at cold start when the configuration is unusable; lists every problem, each naming its variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -69,7 +71,7 @@ export class EnvReader {
     const raw = this.raw(name);
     if (raw === undefined) return undefined;
     try {
-      return JSON.parse(raw);
+      return parseStrictJson(raw);
     } catch (err) {
       this.problem(name, `not valid JSON (${(err as Error).message})`);
       return undefined;

@@ -21,8 +21,12 @@ export const MAX_DOCUMENT_CHARS = 2048;
 const MAX_CLIENT_ID_LENGTH = 128;
 
 // `*` and `?` are wildcards in a policy resource and `${` opens a policy variable: a client id holding any
-// of them would not be read literally. Control characters have no place in an ARN.
-const NOT_LITERAL = /[*?\u0000-\u001f\u007f]|\$\{/;
+// of them would not be read literally; braces are refused too, so that no rule text around a client id can
+// turn it into a variable. Control characters have no place in an ARN.
+const NOT_LITERAL = /[*?{}\u0000-\u001f\u007f]|\$\{/;
+
+// The compiler never writes a policy variable: any `${` or `$(` in a finished resource came from a value.
+const POLICY_VARIABLE = /\$[{(]/;
 
 /**
  * The client id, when a policy ARN can hold it literally.
@@ -31,7 +35,8 @@ const NOT_LITERAL = /[*?\u0000-\u001f\u007f]|\$\{/;
 export function literalClientId(clientId: string | undefined): string {
   if (clientId === undefined || clientId === '') throw new Denied('CLIENT_ID_INVALID', { why: 'missing' });
   if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new Denied('CLIENT_ID_INVALID', { why: 'too long' });
-  if (NOT_LITERAL.test(clientId)) throw new Denied('CLIENT_ID_INVALID', { why: 'wildcard or policy variable' });
+  if (NOT_LITERAL.test(clientId)) throw new Denied('CLIENT_ID_INVALID', { why: 'holds * ? { } ${ or a control character' });
+  if (!clientId.isWellFormed()) throw new Denied('CLIENT_ID_INVALID', { why: 'holds a lone surrogate' });
   return clientId;
 }
 
@@ -64,6 +69,8 @@ export function buildPolicy(arnPrefix: string, clientId: string, grants: readonl
   const byResource = new Map<string, { effect: Grant['effect']; resource: string; actions: Set<string> }>();
   for (const { effect, action, pattern } of grants) {
     const resource = `${arnPrefix}:${RESOURCE_TYPE[action]}/${pattern}`;
+    // The last check before IoT reads it, whatever path the pattern took: literal text stays literal.
+    if (POLICY_VARIABLE.test(pattern)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
     const key = `${effect}\u0000${resource}`;
     const entry = byResource.get(key) ?? { effect, resource, actions: new Set<string>() };
     entry.actions.add(action);
@@ -85,7 +92,8 @@ export function buildPolicy(arnPrefix: string, clientId: string, grants: readonl
 
 const EMPTY_DOCUMENT_CHARS = JSON.stringify({ Version: '2012-10-17', Statement: [] }).length;
 // JSON escapes only quotes, backslashes and control characters: a string without them costs its length + 2.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+// Surrogates go the slow way: a lone one is written as `\udXXX`, six characters.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const size = (value: unknown) => (typeof value === 'string' && !NEEDS_ESCAPE.test(value) ? value.length + 2 : JSON.stringify(value).length);
 
 // Greedy: fill a document, then start the next; a statement's resources may continue in the next document.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JwksUrlConfig } from '../config.ts';
 import { keysFromJwks, KeyMaterialError, type TrustedKey } from './key-material.ts';
 
@@ -10,22 +11,43 @@ export interface JwksFetchOptions {
 }
 
 /**
- * Fetches and parses the JWKS at `config.url`. Rejects on a timeout, a non-200 answer, a redirect, a body
- * that is not a JWK Set, or a set without a usable key; the caller keeps its last good keys then.
- * Symmetric keys from a URL are public material and never verify anything.
+ * A loader for the JWKS at `config.url`: each call fetches it and parses it, unless the endpoint answers
+ * 304 to the last ETag or the same bytes as last time, when the keys already imported are kept (an unknown
+ * `kid` from anyone then costs one request, not one import of every key). Rejects on a timeout, a non-200
+ * answer, a redirect, a body that is not a JWK Set, or a set without a usable key; the caller keeps its last
+ * good keys then. Symmetric keys from a URL are public material and never verify anything.
  */
-export async function fetchJwks(config: JwksUrlConfig, options: JwksFetchOptions): Promise<readonly TrustedKey[]> {
-  const response = await fetch(config.url, {
-    headers: { accept: 'application/json, application/jwk-set+json', ...config.headers },
-    // A redirect could move the trust anchor to another host: refuse it, as jose's remote JWKS does.
-    redirect: 'error',
-    signal: AbortSignal.timeout(options.timeoutMs),
-  });
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new KeyMaterialError(`JWKS endpoint answered HTTP ${response.status}`);
-  }
-  const text = await readCapped(response, MAX_JWKS_BYTES);
+export function createJwksLoader(config: JwksUrlConfig, options: JwksFetchOptions): () => Promise<readonly TrustedKey[]> {
+  let last: { digest: string; etag: string | null; keys: readonly TrustedKey[] } | undefined;
+  let refused: { digest: string; error: unknown } | undefined; // a bad set served again is refused unparsed
+  return async () => {
+    const response = await fetch(config.url, {
+      headers: { accept: 'application/json, application/jwk-set+json', ...config.headers, ...(last?.etag && { 'if-none-match': last.etag }) },
+      // A redirect could move the trust anchor to another host: refuse it, as jose's remote JWKS does.
+      redirect: 'error',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    if (response.status === 304 && last !== undefined) return last.keys;
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new KeyMaterialError(`JWKS endpoint answered HTTP ${response.status}`);
+    }
+    const text = await readCapped(response, MAX_JWKS_BYTES);
+    const digest = createHash('sha256').update(text).digest('base64');
+    if (last?.digest === digest) return last.keys;
+    if (refused?.digest === digest) throw refused.error;
+    try {
+      const keys = parseJwks(text, options);
+      last = { digest, etag: response.headers.get('etag'), keys };
+      return keys;
+    } catch (error) {
+      refused = { digest, error };
+      throw error;
+    }
+  };
+}
+
+function parseJwks(text: string, options: JwksFetchOptions): readonly TrustedKey[] {
   let body: unknown;
   try {
     body = JSON.parse(text);

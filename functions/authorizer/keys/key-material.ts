@@ -69,9 +69,14 @@ export interface SkippedKey {
   readonly secretMaterial: boolean;
 }
 
+/** A key set with more keys than this is refused whole. */
+export const MAX_JWKS_KEYS = 100;
+
 /** A JWK Set (RFC 7517 §5). Keys that cannot verify signatures here are skipped, with the reason. */
 export function keysFromJwks(jwks: unknown, origin: string, options: JwksOptions): ParsedJwks {
   if (!isPlainObject(jwks) || !Array.isArray(jwks.keys)) throw new KeyMaterialError('not a JWK Set ({"keys": [...]})');
+  // Every key of a set is imported: a set of thousands would cost a second per (unsigned) token with a new kid.
+  if (jwks.keys.length > MAX_JWKS_KEYS) throw new KeyMaterialError(`the JWK Set holds ${jwks.keys.length} keys, more than ${MAX_JWKS_KEYS}`);
   const keys: TrustedKey[] = [];
   const skipped: SkippedKey[] = [];
   const skip = (index: number, reason: string, secretMaterial = false) => skipped.push({ index, reason, secretMaterial });
@@ -106,6 +111,10 @@ function jwkProblem(jwk: unknown, options: JwksOptions): { reason: string; secre
   if (jwk.kty === 'oct' && !options.allowSymmetric) {
     return { reason: 'symmetric (oct) key in public key material', secretMaterial: true };
   }
-  if (jwk.kty !== 'oct' && jwk.d !== undefined) return { reason: 'holds private key material', secretMaterial: true };
+  const secret = PRIVATE_MEMBERS.find((member) => Object.hasOwn(jwk, member));
+  if (jwk.kty !== 'oct' && secret !== undefined) return { reason: `holds private key material ("${secret}")`, secretMaterial: true };
   return undefined;
 }
+
+// RFC 7518 §6.3.2 and §6.2.2: an RSA private key may be given by its primes alone, an EC or OKP one by `d`.
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];

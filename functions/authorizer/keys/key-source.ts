@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import { Denied } from '../deny.ts';
-import { fetchJwks } from './jwks-url.ts';
+import { createJwksLoader } from './jwks-url.ts';
 import type { TrustedKey } from './key-material.ts';
 import { RefreshingKeyCache } from './refreshing-key-cache.ts';
 import { fetchSecretKeys } from './secrets-manager.ts';
@@ -41,7 +41,7 @@ export function createKeySources(config: Config, deps: KeySourceDeps): KeySource
   }
   if (jwksUrl !== undefined) {
     const cache = new RefreshingKeyCache({
-      name: 'jwks-url', load: () => fetchJwks(jwksUrl, options),
+      name: 'jwks-url', load: createJwksLoader(jwksUrl, options),
       maxAgeMs: jwksUrl.refreshSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
     });
     sources.push({ name: 'jwks-url', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: false });

@@ -1,7 +1,7 @@
 import { Denied } from '../deny.ts';
 import { compileRules, type CompiledRules, type Grant } from './compile-rules.ts';
 import { MAX_TOPIC_BYTES } from './parse-rules.ts';
-import { placeholderValue, usesPlaceholder, type PlaceholderValues } from './placeholders.ts';
+import { placeholderValue, usesPlaceholder, valueAfter, type PlaceholderValues } from './placeholders.ts';
 import { renderRules } from './render-rules.ts';
 import type { RuleTemplate } from './rule.ts';
 
@@ -60,8 +60,10 @@ export function instantiate(template: CompiledTemplate, who: PlaceholderValues):
     const label = template.uses[name];
     if (label !== undefined) values[name] = placeholderValue(name, who, label);
   }
-  // One pass: text a value brings in is never read as a stand-in.
-  const fill = (text: string) => text.replace(STAND_INS, (_m, name: 'clientid' | 'username') => values[name] ?? '');
+  // One pass: text a value brings in is never read as a stand-in. Each value is checked against the text
+  // before it too: a `$` there and a `{` in the value would make a policy variable.
+  const fill = (text: string) => text.replace(STAND_INS, (_m, name: 'clientid' | 'username', offset: number) =>
+    valueAfter(text[offset - 1] ?? '', values[name] ?? '', name, template.uses[name] ?? ''));
   for (const { label, filter } of template.filters) {
     if (Buffer.byteLength(fill(filter)) > MAX_TOPIC_BYTES) {
       throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, why: `the filled topic is longer than ${MAX_TOPIC_BYTES} bytes` });

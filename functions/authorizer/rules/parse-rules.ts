@@ -2,6 +2,7 @@ import { Denied } from '../deny.ts';
 import { isPlainObject } from '../env-reader.ts';
 import type { RuleAction, RuleTemplate, TopicTemplate, WhoConditions } from './rule.ts';
 import { regexToGlob } from './tbmq-regex.ts';
+import { compileWhoPattern } from './who-pattern.ts';
 
 /** More topics than this in one rule set is not a device's ACL: deny rather than compile it. */
 export const MAX_RULE_TOPICS = 256;
@@ -65,14 +66,15 @@ function parseEmqxAcl(value: unknown, label: string): RuleTemplate[] {
   return invalid(label, 'expected an object ({"pub": [...], "sub": [...], "all": [...]}) or a list of rules');
 }
 
-const MAP_ACTIONS: Readonly<Record<string, readonly RuleAction[]>> = {
-  pub: ['publish'], sub: ['subscribe'], all: ['publish', 'subscribe'],
-};
+// Maps, not objects: a key from input such as `constructor` or `__proto__` must find nothing.
+const MAP_ACTIONS: ReadonlyMap<string, readonly RuleAction[]> = new Map([
+  ['pub', ['publish']], ['sub', ['subscribe']], ['all', ['publish', 'subscribe']],
+]);
 
 // EMQX v1 map: allow-lists, checked pub, sub, all; anything else is denied.
 function parseMapRules(value: Record<string, unknown>, label: string): RuleTemplate[] {
   return Object.entries(value).flatMap(([key, topics]) => {
-    const actions = MAP_ACTIONS[key];
+    const actions = MAP_ACTIONS.get(key);
     if (actions === undefined) invalid(label, `unknown key "${key}" (expected pub, sub, all)`);
     if (!Array.isArray(topics)) invalid(`${label}.${key}`, 'expected a list of topic filters');
     return topics.map((topic, i) => ({
@@ -82,9 +84,9 @@ function parseMapRules(value: Record<string, unknown>, label: string): RuleTempl
   });
 }
 
-const LIST_ACTIONS: Readonly<Record<string, readonly RuleAction[]>> = {
-  publish: ['publish'], pub: ['publish'], subscribe: ['subscribe'], sub: ['subscribe'], all: ['publish', 'subscribe'],
-};
+const LIST_ACTIONS: ReadonlyMap<string, readonly RuleAction[]> = new Map([
+  ['publish', ['publish']], ['pub', ['publish']], ['subscribe', ['subscribe']], ['sub', ['subscribe']], ['all', ['publish', 'subscribe']],
+]);
 const LIST_FIELDS = new Set(['permission', 'action', 'topic', 'topics', 'qos', 'retain', 'clientid_re', 'username_re',
   'ipaddr', 'ipaddrs', 'zone', 'zone_re', 'listener', 'listener_re']);
 const UNKNOWABLE = ['ipaddr', 'ipaddrs', 'zone', 'zone_re', 'listener', 'listener_re'];
@@ -96,7 +98,7 @@ function parseListRule(rule: unknown, label: string): RuleTemplate {
   if (unknown !== undefined) invalid(label, `unknown field "${unknown}"`);
   const { permission, action } = rule;
   if (permission !== 'allow' && permission !== 'deny') invalid(label, 'permission must be "allow" or "deny"');
-  const actions = typeof action === 'string' ? LIST_ACTIONS[action] : undefined;
+  const actions = typeof action === 'string' ? LIST_ACTIONS.get(action) : undefined;
   if (actions === undefined) invalid(label, 'action must be publish, subscribe or all');
   if ((rule.topic === undefined) === (rule.topics === undefined)) invalid(label, 'give either "topic" or "topics"');
   const rawTopics = rule.topic !== undefined ? [rule.topic] : rule.topics;
@@ -128,11 +130,8 @@ function parseWho(rule: Record<string, unknown>, label: string): WhoConditions {
     const source = rule[key];
     if (source === undefined) return undefined;
     if (typeof source !== 'string') invalid(label, `${key} must be a string`);
-    try {
-      return new RegExp(source);
-    } catch {
-      return invalid(label, `${key} is not a valid regular expression`);
-    }
+    const compiled = compileWhoPattern(source);
+    return typeof compiled === 'string' ? invalid(label, `${key}: ${compiled}`) : compiled;
   };
   return {
     clientIdPattern: pattern('clientid_re'),
@@ -147,6 +146,8 @@ function mqttTopic(topic: unknown, label: string): TopicTemplate {
   if (typeof topic !== 'string') invalid(label, 'a topic must be a string');
   if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) invalid(label, `longer than ${MAX_TOPIC_BYTES} bytes`);
   if (topic.includes('\u0000')) invalid(label, 'holds a NUL character');
+  // JSON writes a lone surrogate as six characters: the policy's size could not be known from the topic.
+  if (!topic.isWellFormed()) invalid(label, 'holds a lone surrogate');
   if (topic.startsWith(EQ_PREFIX)) {
     const filter = topic.slice(EQ_PREFIX.length);
     if (filter === '') invalid(label, 'empty topic');
@@ -167,6 +168,7 @@ function parseTbmqRules(value: unknown, action: RuleAction, label: string): Rule
     const at = `${label}[${i}]`;
     if (typeof regex !== 'string' || regex === '') invalid(at, 'expected a non-empty string');
     if (regex.length > MAX_TOPIC_BYTES * 2) invalid(at, 'too long');
+    if (!regex.isWellFormed()) invalid(at, 'holds a lone surrogate');
     // Checked now with a stand-in value, so that a bad expression is refused before any client connects.
     regexToGlob(regex.replaceAll('${clientid}', 'x').replaceAll('${username}', 'x'), at);
     return { permission: 'allow' as const, actions: [action], topics: [{ kind: 'regex' as const, regex }], qos: undefined, retain: undefined, who: NO_ONE, label: at };

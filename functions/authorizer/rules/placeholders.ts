@@ -12,6 +12,10 @@ const PLACEHOLDER = /\$\{(clientid|username)\}/g;
 // value span levels: any of them denies, so that no client id or username can widen a grant.
 const UNSAFE_VALUE = /[*?$+#/\u0000-\u001f\u007f]/;
 
+// IoT reads `${…}` in a resource as a policy variable. A value may hold braces, but not where a `$` the
+// rule wrote just before it would open one (`d/$${username}` with the username `{iot:ClientId}`).
+const OPENS_VARIABLE = /^[{(]/;
+
 /** Whether a topic template uses this placeholder. */
 export function usesPlaceholder(template: string, name: 'clientid' | 'username'): boolean {
   return template.includes(`\${${name}}`);
@@ -22,7 +26,8 @@ export function usesPlaceholder(template: string, name: 'clientid' | 'username')
  * @throws Denied PLACEHOLDER_VALUE_INVALID when a value is missing or could change the pattern's meaning
  */
 export function fillPlaceholders(template: string, values: PlaceholderValues, label: string, escape: (v: string) => string = (v) => v): string {
-  return template.replace(PLACEHOLDER, (_match, name: 'clientid' | 'username') => escape(placeholderValue(name, values, label)));
+  return template.replace(PLACEHOLDER, (_match, name: 'clientid' | 'username', offset: number) =>
+    escape(valueAfter(template[offset - 1] ?? '', placeholderValue(name, values, label), name, label)));
 }
 
 /**
@@ -34,6 +39,19 @@ export function placeholderValue(name: 'clientid' | 'username', values: Placehol
   if (value === undefined || value === '') throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'no value' });
   if (UNSAFE_VALUE.test(value)) {
     throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'holds * ? $ + # / or a control character' });
+  }
+  if (!value.isWellFormed()) throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'holds a lone surrogate' });
+  return value;
+}
+
+/**
+ * A checked value for a placeholder that follows `before` in a pattern: it must not complete a policy
+ * variable with the text before it.
+ * @throws Denied PLACEHOLDER_VALUE_INVALID
+ */
+export function valueAfter(before: string, value: string, name: 'clientid' | 'username', label: string): string {
+  if (before.endsWith('$') && OPENS_VARIABLE.test(value)) {
+    throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, placeholder: name, why: 'would form an IoT policy variable (${…}) with the "$" before it' });
   }
   return value;
 }

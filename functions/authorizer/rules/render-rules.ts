@@ -3,6 +3,7 @@ import { MAX_TOPIC_BYTES } from './parse-rules.ts';
 import { escapeRegex, fillPlaceholders, type PlaceholderValues } from './placeholders.ts';
 import type { Applies, Rule, RuleTemplate, TopicPattern, TopicTemplate } from './rule.ts';
 import { regexToGlob } from './tbmq-regex.ts';
+import { MAX_WHO_INPUT_LENGTH } from './who-pattern.ts';
 
 /**
  * The rules for one connecting client: one rule per topic, placeholders filled (except after `eq `, as
@@ -36,7 +37,15 @@ function renderTopic(topic: TopicTemplate, who: PlaceholderValues, label: string
 
 function appliesTo(template: RuleTemplate, who: PlaceholderValues): Applies {
   const { clientIdPattern, usernamePattern, unknowable } = template.who;
-  if (clientIdPattern !== undefined && !clientIdPattern.test(who.clientId ?? '')) return 'no';
-  if (usernamePattern !== undefined && (who.username === undefined || !usernamePattern.test(who.username))) return 'no';
-  return unknowable.length > 0 ? 'unknown' : 'yes';
+  const byClientId = matchWho(clientIdPattern, who.clientId ?? '');
+  const byUsername = who.username === undefined && usernamePattern !== undefined ? 'no' : matchWho(usernamePattern, who.username ?? '');
+  if (byClientId === 'no' || byUsername === 'no') return 'no';
+  return unknowable.length > 0 || byClientId === 'unknown' || byUsername === 'unknown' ? 'unknown' : 'yes';
+}
+
+// Matching is linear in the value's length (who-pattern.ts); values beyond the bound are not matched at all.
+function matchWho(pattern: RegExp | undefined, value: string): Applies {
+  if (pattern === undefined) return 'yes';
+  if (value.length > MAX_WHO_INPUT_LENGTH) return 'unknown';
+  return pattern.test(value) ? 'yes' : 'no';
 }

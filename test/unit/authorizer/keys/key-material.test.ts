@@ -78,7 +78,7 @@ describe('keysFromJwks', () => {
     expect(skipped).toEqual([
       { index: 2, reason: 'use is not "sig"', secretMaterial: false },
       { index: 3, reason: 'symmetric (oct) key in public key material', secretMaterial: true },
-      { index: 4, reason: 'holds private key material', secretMaterial: true },
+      { index: 4, reason: 'holds private key material ("d")', secretMaterial: true },
       { index: 5, reason: 'no allowed algorithm fits it', secretMaterial: false },
       { index: 6, reason: 'not an object', secretMaterial: false },
       { index: 7, reason: 'kid is not a string', secretMaterial: false },
