@@ -24,6 +24,12 @@ beforeAll(async () => {
     mint(signer, { sub: 'dev-1' }),
     mint(signer, { sub: 'dev-2', acl: [{ permission: 'allow', action: 'all', topic: 'fleet/${clientid}/#' }] }),
     mint(signer, { sub: 'dev-3', pub_rules: ['a/.*'], nested: { deep: [1, 2, { x: 'y' }] } }),
+    // Rules where a `$` stands right before a placeholder: a value must never complete a policy variable.
+    mint(signer, { sub: 'dev-4', acl: [
+      { permission: 'deny', action: 'all', topic: 'secret/$${username}' },
+      { permission: 'allow', action: 'all', topic: 'secret/#', clientid_re: '^[^{]*$' },
+      { permission: 'allow', action: 'publish', topic: 'd/$${clientid}' },
+    ], pub_rules: ['t/\\$${username}'] }),
   ]);
 });
 
@@ -40,7 +46,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64url');
 const decode = (segment: string) => Buffer.from(segment, 'base64url').toString('latin1');
 
 function mutations(): fc.Arbitrary<string> {
-  const base = fc.nat({ max: 2 }).map((i) => genuine[i]!);
+  const base = fc.nat({ max: 3 }).map((i) => genuine[i]!);
   const char = fc.constantFrom(...'AQgw_-.=+/ \u0000é😀\u202e');
   return fc.oneof(
     base,
@@ -81,8 +87,13 @@ function mutations(): fc.Arbitrary<string> {
   );
 }
 
-const clientId = fc.oneof(fc.constantFrom('dev-1', 'dev-2', 'dev-3', '*', '+', '#', 'a/b', '${iot:ClientId}', ''), fc.string({ maxLength: 40, unit: 'grapheme' }));
-const username = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 40, unit: 'grapheme' }), fc.constant('dev?x-amz-customauthorizer-name=A&SDK=x'));
+// Identities drawn from what means something downstream: policy variables, wildcards, regex and JSON
+// syntax, lone surrogates, builtin property names.
+const hostile = fc.array(fc.constantFrom('{', '}', '$', '(', ')', '*', '?', '+', '#', '/', '\\', '\ud800', '\udfff', 'iot:ClientId', 'a', '-'), { minLength: 1, maxLength: 10 })
+  .map((parts) => parts.join(''));
+const builtin = fc.constantFrom('__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '{iot:ClientId}', '(iot:ClientId)');
+const clientId = fc.oneof(fc.constantFrom('dev-1', 'dev-2', 'dev-3', '*', '+', '#', 'a/b', '${iot:ClientId}', ''), fc.string({ maxLength: 40, unit: 'grapheme' }), hostile, builtin);
+const username = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 40, unit: 'grapheme' }), fc.constant('dev?x-amz-customauthorizer-name=A&SDK=x'), hostile, builtin);
 
 describe('fuzzing the handler', () => {
   it(`answers ${RUNS} random and mutated CONNECTs with a valid response, allowing only genuinely signed tokens`, async () => {
@@ -98,8 +109,42 @@ describe('fuzzing the handler', () => {
       if (response.isAuthenticated) {
         allowed += 1;
         expect(token !== undefined && signedByTrustedKey(token), `allowed ${token}`).toBe(true);
+        // The compiler writes no policy variable: any `${` or `$(` in a resource came from a value.
+        for (const document of response.policyDocuments) expect(JSON.stringify(document)).not.toMatch(/\$[{(]/);
       }
     }), { numRuns: RUNS });
     expect(allowed).toBeGreaterThan(0); // the genuine tokens are in the mix, so the property is not vacuous
+  });
+});
+
+describe('fuzzing the rules', () => {
+  it('turns any rule strings and identities into a deny or a policy without a policy variable, never an error', async () => {
+    const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
+    const { parseConfig } = await import('../../functions/authorizer/config.ts');
+    const authorizer = createAuthorizer(parseConfig({ JWT_JWKS: JSON.stringify(jwksOf(signer)) }));
+    const piece = fc.oneof(hostile, builtin, fc.constantFrom('${clientid}', '${username}', '$${clientid}', '\\$${username}', '+', '#', '.*', 'a', 'eq '));
+    const text = fc.tuple(fc.array(piece, { minLength: 1, maxLength: 4 }), fc.constantFrom('/', '')).map(([parts, separator]) => parts.join(separator));
+    const listRule = fc.record({
+      permission: fc.oneof(fc.constantFrom('allow', 'deny'), builtin), action: fc.oneof(fc.constantFrom('publish', 'subscribe', 'all'), builtin),
+      topic: text, clientid_re: fc.option(fc.oneof(text, fc.constant('.*')), { nil: undefined }),
+    }).map((rule) => JSON.parse(JSON.stringify(rule)) as Record<string, unknown>);
+    const claims = fc.oneof(
+      fc.array(listRule, { maxLength: 4 }).map((acl) => ({ acl })),
+      fc.dictionary(fc.oneof(fc.constantFrom('pub', 'sub', 'all'), builtin), fc.array(text, { maxLength: 3 }), { maxKeys: 3 })
+        .map((map) => ({ acl: JSON.parse(JSON.stringify(map)) as unknown })),
+      fc.record({ pub_rules: fc.array(text, { maxLength: 3 }), sub_rules: fc.array(text, { maxLength: 3 }) }),
+    );
+    let allowed = 0;
+    await fc.assert(fc.asyncProperty(claims, clientId, username, async (rules, c, u) => {
+      const token = await mint(signer, { sub: 'dev', ...rules });
+      const { response, record } = await authorizer.decide(connectEvent({ password: token, clientId: c, username: u }), 'arn:aws:lambda:us-east-1:123456789012:function:f');
+      expectValidIotResponse(response);
+      expect(record.reason).not.toBe('INTERNAL');
+      if (response.isAuthenticated) {
+        allowed += 1;
+        for (const document of response.policyDocuments) expect(JSON.stringify(document)).not.toMatch(/\$[{(]/);
+      }
+    }), { numRuns: Math.min(RUNS, 2000) });
+    expect(allowed).toBeGreaterThan(0);
   });
 });

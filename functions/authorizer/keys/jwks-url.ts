@@ -34,7 +34,10 @@ export function createJwksLoader(config: JwksUrlConfig, options: JwksFetchOption
     }
     const text = await readCapped(response, MAX_JWKS_BYTES);
     const digest = createHash('sha256').update(text).digest('base64');
-    if (last?.digest === digest) return last.keys;
+    if (last?.digest === digest) {
+      last.etag = response.headers.get('etag');
+      return last.keys;
+    }
     if (refused?.digest === digest) throw refused.error;
     try {
       const keys = parseJwks(text, options);
