@@ -56,6 +56,8 @@ export interface AuthorizerDeps {
   readonly now?: () => number;
   /** Told when a key source fails to refresh (the last good keys keep serving). */
   readonly onKeyLoadFailed?: (source: string, err: unknown) => void;
+  /** Told when a key source left a key out, and why. */
+  readonly onKeySkipped?: (source: string, why: string) => void;
 }
 
 // Attacker-chosen strings are logged, but bounded.
@@ -64,7 +66,7 @@ const clip = (value: unknown): string | undefined => (typeof value === 'string' 
 /** Wires the pipeline once per container: key sources live as long as the authorizer. */
 export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Authorizer {
   const now = deps.now ?? Date.now;
-  const sources = createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}) });
+  const sources = createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}), onKeySkipped: deps.onKeySkipped });
   const verified = new VerifiedTokenCache(config.verifiedCacheEntries);
   const rulesFor = createRulesFor(config);
 
@@ -137,6 +139,10 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
 export function disconnectAfterSeconds(exp: number | undefined, nowMs: number, allowShortLived: boolean): number {
   if (exp === undefined) return IOT_MAX_SECONDS;
   const remaining = Math.floor(exp - nowMs / 1000);
+  // Past `exp` but within the clock skew: whoever reads the log looks for "expired", not "too soon".
+  if (remaining <= 0 && !allowShortLived) {
+    throw new Denied('TOKEN_EXPIRED', { claim: 'exp', why: `expired ${-remaining} s ago: within the clock skew, but IoT needs ${IOT_MIN_SECONDS} s left` });
+  }
   if (remaining < IOT_MIN_SECONDS && !allowShortLived) throw new Denied('EXPIRES_TOO_SOON', { remainingSeconds: remaining });
   return clampToIot(remaining);
 }

@@ -63,7 +63,7 @@ export interface Config {
 export const SETTING_NAMES: ReadonlySet<string> = new Set([
   'JWT_FROM', 'JWT_ALGORITHMS',
   'JWT_SECRET_ID', 'JWT_SECRET_FORMAT', 'JWT_SECRET_CACHE_SECONDS', 'JWT_SECRET_ACCEPT_PREVIOUS',
-  'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS',
+  'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS', 'JWT_JWKS_ALLOW_HTTP',
   'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
@@ -75,8 +75,8 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HTTP_FIELD_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t \x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
 
-// Node's fetch refuses these (content-length, connection, …), replaces them (host) or never sends them
-// (__proto__): a JWKS request carrying one would fail every time, or go out without it.
+// These belong to the connection, not to the caller (content-length, connection, host, …), or would
+// never arrive as given (__proto__): a JWKS request carrying one would fail, or go out without it.
 const UNSENDABLE_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', '__proto__']);
 
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
@@ -203,6 +203,11 @@ function readInlineJwks(read: EnvReader, algorithms: ReadonlySet<string>): Trust
 
 function readJwksUrl(read: EnvReader): JwksUrlConfig | undefined {
   const url = read.url('JWT_JWKS_URL', ['https:', 'http:']);
+  const allowHttp = read.boolean('JWT_JWKS_ALLOW_HTTP', false);
+  if (url?.protocol === 'http:' && !allowHttp && !isLocalOrPrivate(url.hostname)) {
+    read.problem('JWT_JWKS_URL', `plain http:// only for localhost, loopback and private-range addresses, not "${url.hostname}": ` +
+      'use https://, or set JWT_JWKS_ALLOW_HTTP=true for a host on a private network');
+  }
   const refreshSeconds = read.integer('JWT_JWKS_REFRESH_SECONDS', 300, 1, 86_400);
   const headers = read.stringMap('JWT_JWKS_HEADERS') ?? {};
   const seen = new Set<string>();
@@ -219,12 +224,21 @@ function readJwksUrl(read: EnvReader): JwksUrlConfig | undefined {
     seen.add(lower);
   }
   if (url === undefined) {
-    for (const name of ['JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS']) {
+    for (const name of ['JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS', 'JWT_JWKS_ALLOW_HTTP']) {
       if (read.raw(name) !== undefined) read.problem(name, 'set, but JWT_JWKS_URL is not');
     }
     return undefined;
   }
   return { url, refreshSeconds, headers };
+}
+
+// Keys fetched over plain http can be swapped by anyone on the path: only where the path cannot leave the
+// host or a private network. The URL parser has already normalised the host (`0x7f.1` is `127.0.0.1`).
+const PRIVATE_IPV4 = /^(?:127\.\d+|10\.\d+|172\.(?:1[6-9]|2\d|3[01])|192\.168)\.\d+\.\d+$/;
+const PRIVATE_IPV6 = /^\[(?:::1|f[cd][0-9a-f]{2}:[0-9a-f:]*)\]$/;
+
+function isLocalOrPrivate(hostname: string): boolean {
+  return hostname === 'localhost' || PRIVATE_IPV4.test(hostname) || PRIVATE_IPV6.test(hostname);
 }
 
 function readAcl(read: EnvReader, name: string): RuleTemplate[] | undefined {

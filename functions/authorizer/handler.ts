@@ -3,16 +3,22 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { createAuthorizer } from './authorizer.ts';
 import { parseConfig } from './config.ts';
+import { describeLoadFailure } from './keys/load-failure.ts';
 import { logger } from './logger.ts';
 import { deny, type AuthorizerResponse } from './response.ts';
 
 // Cold start: a bad configuration fails the init here, naming the variable; IoT treats that as a deny.
 const config = parseConfig(process.env);
+// A key left out is said once per container, not at every refresh of the source.
+const skippedKeys = new Set<string>();
 const authorizer = createAuthorizer(config, {
   onKeyLoadFailed: (source, err) =>
-    logger.warn('key source refresh failed; serving the last good keys if any', {
-      source, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-    }),
+    logger.warn('key source refresh failed; serving the last good keys if any', { source, cause: describeLoadFailure(err) }),
+  onKeySkipped: (source, why) => {
+    if (skippedKeys.has(why)) return;
+    skippedKeys.add(why);
+    logger.warn('key left out: it verifies nothing', { source, why });
+  },
 });
 
 /** AWS IoT Core custom authorizer: MQTT CONNECT credentials in, an IoT policy (or a deny) out. */

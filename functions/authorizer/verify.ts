@@ -62,7 +62,12 @@ export async function verifyToken(
   if (seen !== undefined) {
     // A signature verified before counts only while its key is still trusted; time claims move on.
     if (candidates.keys.includes(seen.key)) {
-      checkTimeClaims(seen.payload, config, nowMs);
+      try {
+        checkTimeClaims(seen.payload, config, nowMs);
+      } catch (err) {
+        cache!.delete(token); // an entry never outlives the token's own validity
+        throw err;
+      }
       return { payload: seen.payload, alg, kid, key: seen.key, entry: seen };
     }
     cache!.delete(token);
@@ -79,15 +84,37 @@ export async function verifyToken(
   if (result === undefined) {
     if (candidates.keys.length > 0) throw new Denied('SIGNATURE_INVALID', { alg, kid, tried: candidates.keys.length });
     if (candidates.unavailable.length === sources.length) {
-      throw new Denied('KEY_SOURCE_UNAVAILABLE', { sources: candidates.unavailable.join(',') });
+      throw new Denied('KEY_SOURCE_UNAVAILABLE', { sources: candidates.unavailable.join(','), cause: candidates.causes.join('; ') || undefined });
     }
-    throw new Denied('KEY_NOT_FOUND', { alg, kid, unavailable: candidates.unavailable.join(',') || undefined });
+    throw new Denied('KEY_NOT_FOUND', { alg, kid, unavailable: candidates.unavailable.join(',') || undefined, why: candidates.shortSecrets[0] });
   }
   const { payload } = result;
+  checkRegisteredClaimTypes(payload);
   checkTimeClaims(payload, config, nowMs);
   const entry: VerifiedEntry = { payload, key: result.key };
   cache?.set(token, entry);
   return { payload, alg, kid, key: result.key, entry };
+}
+
+const STRING_CLAIMS = ['iss', 'sub', 'jti'] as const;
+const NUMERIC_CLAIMS = ['exp', 'nbf', 'iat'] as const;
+
+/**
+ * The registered claims the authorizer reads, checked for their RFC 7519 §4.1 types before anything uses
+ * them: jose checks `iss`, `aud` and `sub` only when told to expect a value.
+ * @throws Denied CLAIM_INVALID
+ */
+export function checkRegisteredClaimTypes(payload: JWTPayload): void {
+  for (const claim of STRING_CLAIMS) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'string') throw new Denied('CLAIM_INVALID', { claim, why: 'not a string' });
+  }
+  for (const claim of NUMERIC_CLAIMS) {
+    if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) throw new Denied('CLAIM_INVALID', { claim, why: 'not a number' });
+  }
+  const { aud } = payload;
+  if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) {
+    throw new Denied('CLAIM_INVALID', { claim: 'aud', why: 'not a string or an array of strings' });
+  }
 }
 
 /**

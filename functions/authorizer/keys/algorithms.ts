@@ -20,7 +20,23 @@ export const DEFAULT_ALGORITHMS: ReadonlySet<string> = new Set([
 ]);
 
 // RFC 7518 §3.2: an HMAC key MUST be at least as long as the hash output.
-const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+const HMAC_MIN_BYTES: ReadonlyMap<string, number> = new Map([['HS256', 32], ['HS384', 48], ['HS512', 64]]);
+
+/** The shortest secret an HS algorithm may verify with; undefined for other algorithms. */
+export function hmacMinBytes(alg: string): number | undefined {
+  return HMAC_MIN_BYTES.get(alg);
+}
+
+/**
+ * Why an HMAC secret verifies none of the allowed algorithms, or undefined if it verifies some.
+ * E.g. "the HMAC secret is 20 bytes; HS256 needs at least 32 (RFC 7518 §3.2)".
+ */
+export function shortSecretProblem(bytes: number, allowed: ReadonlySet<string>): string | undefined {
+  const hs = HMAC_ALGORITHMS.filter((alg) => allowed.has(alg));
+  if (hs.length === 0) return 'no allowed algorithm (JWT_ALGORITHMS) verifies with an HMAC secret';
+  if (hs.some((alg) => bytes >= HMAC_MIN_BYTES.get(alg)!)) return undefined;
+  return `the HMAC secret is ${bytes} bytes; ${hs[0]} needs at least ${HMAC_MIN_BYTES.get(hs[0]!)} (RFC 7518 §3.2)`;
+}
 
 const EC_CURVE_ALGORITHM: Readonly<Record<string, string>> = {
   prime256v1: 'ES256',
@@ -32,7 +48,7 @@ const EC_CURVE_ALGORITHM: Readonly<Record<string, string>> = {
 export function algorithmsForKey(key: KeyObject): string[] {
   if (key.type === 'secret') {
     const bytes = key.symmetricKeySize ?? 0;
-    return HMAC_ALGORITHMS.filter((alg) => bytes >= (HMAC_MIN_BYTES[alg] ?? Infinity));
+    return HMAC_ALGORITHMS.filter((alg) => bytes >= HMAC_MIN_BYTES.get(alg)!);
   }
   // jose refuses RSA keys under 2048 bits (RFC 7518 §3.3 requires at least that), so they verify nothing.
   if (key.asymmetricKeyType?.startsWith('rsa') && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return [];

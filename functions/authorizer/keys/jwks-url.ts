@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JwksUrlConfig } from '../config.ts';
+import { httpGet } from './http-get.ts';
 import { keysFromJwks, KeyMaterialError, type TrustedKey } from './key-material.ts';
 
 /** A key set larger than this is not a key set: refuse it rather than parse it. */
@@ -18,30 +19,28 @@ export interface JwksFetchOptions {
  * good keys then. Symmetric keys from a URL are public material and never verify anything.
  */
 export function createJwksLoader(config: JwksUrlConfig, options: JwksFetchOptions): () => Promise<readonly TrustedKey[]> {
-  let last: { digest: string; etag: string | null; keys: readonly TrustedKey[] } | undefined;
+  let last: { digest: string; etag: string | undefined; keys: readonly TrustedKey[] } | undefined;
   let refused: { digest: string; error: unknown } | undefined; // a bad set served again is refused unparsed
+  // A header the operator names replaces the default of that name (HTTP names compare without case).
+  const headers: Record<string, string> = { accept: 'application/json, application/jwk-set+json', 'user-agent': 'iot-jwt-authorizer' };
+  for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
   return async () => {
-    const response = await fetch(config.url, {
-      headers: { accept: 'application/json, application/jwk-set+json', ...config.headers, ...(last?.etag && { 'if-none-match': last.etag }) },
-      // A redirect could move the trust anchor to another host: refuse it, as jose's remote JWKS does.
-      redirect: 'error',
-      signal: AbortSignal.timeout(options.timeoutMs),
+    const answer = await httpGet(config.url, { ...headers, ...(last?.etag !== undefined && { 'if-none-match': last.etag }) }, {
+      timeoutMs: options.timeoutMs, maxBytes: MAX_JWKS_BYTES,
     });
-    if (response.status === 304 && last !== undefined) return last.keys;
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new KeyMaterialError(`JWKS endpoint answered HTTP ${response.status}`);
-    }
-    const text = await readCapped(response, MAX_JWKS_BYTES);
-    const digest = createHash('sha256').update(text).digest('base64');
+    if (answer.status === 304 && last !== undefined) return last.keys;
+    // A redirect could move the trust anchor to another host: it is never followed, as jose's remote JWKS.
+    if (answer.status !== 200) throw new KeyMaterialError(`JWKS endpoint answered HTTP ${answer.status}`);
+    const etag = typeof answer.headers.etag === 'string' ? answer.headers.etag : undefined;
+    const digest = createHash('sha256').update(answer.body).digest('base64');
     if (last?.digest === digest) {
-      last.etag = response.headers.get('etag');
+      last.etag = etag;
       return last.keys;
     }
     if (refused?.digest === digest) throw refused.error;
     try {
-      const keys = parseJwks(text, options);
-      last = { digest, etag: response.headers.get('etag'), keys };
+      const keys = parseJwks(answer.body.toString('utf8'), options);
+      last = { digest, etag, keys };
       return keys;
     } catch (error) {
       refused = { digest, error };
@@ -57,25 +56,9 @@ function parseJwks(text: string, options: JwksFetchOptions): readonly TrustedKey
   } catch {
     throw new KeyMaterialError('JWKS endpoint answered something that is not JSON');
   }
-  const { keys, skipped } = keysFromJwks(body, 'jwks-url', { allowSymmetric: false, allowed: options.allowed });
+  const { keys, skipped } = keysFromJwks(body, 'JWT_JWKS_URL', { allowSymmetric: false, allowed: options.allowed });
   if (keys.length === 0) {
     throw new KeyMaterialError(`JWKS has no usable key (${skipped.map((s) => `key ${s.index}: ${s.reason}`).join('; ') || 'empty'})`);
   }
   return keys;
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw new KeyMaterialError(`JWKS larger than ${maxBytes} bytes`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new KeyMaterialError(`JWKS larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,13 +1,13 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { isPlainObject } from '../env-reader.ts';
-import { algorithmsForKey } from './algorithms.ts';
+import { algorithmsForKey, shortSecretProblem } from './algorithms.ts';
 
 /** A key the authorizer trusts, with the algorithms it may verify (already narrowed by the allow-list). */
 export interface TrustedKey {
   readonly key: KeyObject;
   readonly kid: string | undefined;
   readonly algorithms: ReadonlySet<string>;
-  /** Where it came from, for logs: e.g. `secrets-manager:AWSCURRENT`, `jwks-url`, `JWT_PUBLIC_KEY`. */
+  /** Where it came from, for logs: the setting that named it: `JWT_SECRET_ID:AWSCURRENT` (or `:AWSPREVIOUS`), `JWT_JWKS_URL`, `JWT_JWKS`, `JWT_PUBLIC_KEY`. */
   readonly origin: string;
 }
 
@@ -47,7 +47,9 @@ export function keysFromPem(pem: string, origin: string, allowed: ReadonlySet<st
 /** An HMAC secret. Too short for every allowed HS algorithm (RFC 7518 §3.2) means unusable. */
 export function hmacKey(secret: Uint8Array, origin: string, allowed: ReadonlySet<string>): TrustedKey[] {
   if (secret.byteLength === 0) throw new KeyMaterialError('the HMAC secret is empty');
-  return usable([trusted(createSecretKey(secret), origin, allowed)], `an HMAC secret of ${secret.byteLength} bytes`);
+  const short = shortSecretProblem(secret.byteLength, allowed);
+  if (short !== undefined) throw new KeyMaterialError(short);
+  return [trusted(createSecretKey(secret), origin, allowed)];
 }
 
 export interface JwksOptions {
@@ -92,7 +94,9 @@ export function keysFromJwks(jwks: unknown, origin: string, options: JwksOptions
         ? createSecretKey(Buffer.from(String((jwk as { k?: unknown }).k ?? ''), 'base64url'))
         : createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
       const key = trusted(object, origin, options.allowed, kid, alg);
-      if (key.algorithms.size === 0) skip(index, 'no allowed algorithm fits it');
+      const short = object.type === 'secret' ? shortSecretProblem(object.symmetricKeySize ?? 0, options.allowed) : undefined;
+      if (short !== undefined) skip(index, short);
+      else if (key.algorithms.size === 0) skip(index, 'no allowed algorithm fits it');
       else keys.push(key);
     } catch {
       skip(index, 'does not parse');

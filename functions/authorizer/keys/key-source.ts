@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import { Denied } from '../deny.ts';
 import { createJwksLoader } from './jwks-url.ts';
 import type { TrustedKey } from './key-material.ts';
+import { hmacMinBytes } from './algorithms.ts';
 import { RefreshingKeyCache } from './refreshing-key-cache.ts';
 import { fetchSecretKeys } from './secrets-manager.ts';
 
@@ -20,6 +21,8 @@ export interface KeySourceDeps {
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   readonly onLoadFailed: (source: string, err: unknown) => void;
+  /** Told when a source loaded but left a key out, and why (it verifies nothing). */
+  readonly onKeySkipped?: (source: string, why: string) => void;
 }
 
 /** Builds every source the configuration names; none of them fetches anything until first asked. */
@@ -34,17 +37,17 @@ export function createKeySources(config: Config, deps: KeySourceDeps): KeySource
   const { secretsManager, jwksUrl } = config;
   if (secretsManager !== undefined) {
     const cache = new RefreshingKeyCache({
-      name: 'secrets-manager', load: () => fetchSecretKeys(secretsManager, options),
+      name: 'JWT_SECRET_ID', load: () => fetchSecretKeys(secretsManager, { ...options, onSkipped: (why) => deps.onKeySkipped?.('JWT_SECRET_ID', why) }),
       maxAgeMs: secretsManager.cacheSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
     });
-    sources.push({ name: 'secrets-manager', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: true });
+    sources.push({ name: 'JWT_SECRET_ID', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: true });
   }
   if (jwksUrl !== undefined) {
     const cache = new RefreshingKeyCache({
-      name: 'jwks-url', load: createJwksLoader(jwksUrl, options),
+      name: 'JWT_JWKS_URL', load: createJwksLoader(jwksUrl, options),
       maxAgeMs: jwksUrl.refreshSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
     });
-    sources.push({ name: 'jwks-url', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: false });
+    sources.push({ name: 'JWT_JWKS_URL', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: false });
   }
   return sources;
 }
@@ -59,6 +62,10 @@ export interface Candidates {
   readonly refetchable: readonly KeySource[];
   /** Sources that had no keys to offer. */
   readonly unavailable: readonly string[];
+  /** Why, for each of them that said (connection refused, HTTP 500, AccessDeniedException, …). */
+  readonly causes: readonly string[];
+  /** HMAC secrets that would match but are too short for this HS algorithm, described. */
+  readonly shortSecrets: readonly string[];
 }
 
 /** Gathers the candidate keys for a token's `kid` and `alg` from every source at once. */
@@ -68,19 +75,31 @@ export async function findCandidates(sources: readonly KeySource[], kid: string 
   const fallback: TrustedKey[] = [];
   const refetchable: KeySource[] = [];
   const unavailable: string[] = [];
+  const causes: string[] = [];
+  const shortSecrets: string[] = [];
+  const minBytes = hmacMinBytes(alg);
   results.forEach((result, index) => {
     const source = sources[index]!;
     if (result.status === 'rejected') {
       if (!(result.reason instanceof Denied)) throw result.reason;
       unavailable.push(source.name);
+      if (typeof result.reason.detail.cause === 'string') causes.push(`${source.name}: ${result.reason.detail.cause}`);
       refetchable.push(source);
       return;
     }
     const usable = result.value.filter((key) => key.algorithms.has(alg));
+    if (minBytes !== undefined) {
+      for (const { key, origin, kid: keyKid } of result.value) {
+        const bytes = key.symmetricKeySize ?? 0;
+        if (key.type === 'secret' && bytes < minBytes && (kid === undefined || keyKid === undefined || keyKid === kid)) {
+          shortSecrets.push(`${origin}: the HMAC secret is ${bytes} bytes; ${alg} needs at least ${minBytes} (RFC 7518 §3.2)`);
+        }
+      }
+    }
     byKid.push(...usable.filter((key) => kid !== undefined && key.kid === kid));
     fallback.push(...usable.filter((key) => key.kid === undefined || kid === undefined));
     const kidUnknown = kid !== undefined && !result.value.some((key) => key.kid === kid);
     if (kidUnknown || source.refetchOnSignatureMiss) refetchable.push(source);
   });
-  return { keys: [...byKid, ...fallback].slice(0, MAX_CANDIDATES), refetchable, unavailable };
+  return { keys: [...byKid, ...fallback].slice(0, MAX_CANDIDATES), refetchable, unavailable, causes, shortSecrets };
 }

@@ -1,5 +1,6 @@
 import { Denied } from '../deny.ts';
 import type { TrustedKey } from './key-material.ts';
+import { describeLoadFailure } from './load-failure.ts';
 
 export interface RefreshingKeyCacheOptions {
   /** For logs and deny details. */
@@ -23,6 +24,8 @@ export class RefreshingKeyCache {
   private current: { keys: readonly TrustedKey[]; loadedAt: number } | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<boolean> | undefined;
+  /** Why the last load failed, for the deny detail when there are no keys to fall back on. */
+  private lastFailure: string | undefined;
 
   constructor(private readonly options: RefreshingKeyCacheOptions) {}
 
@@ -35,7 +38,7 @@ export class RefreshingKeyCache {
     const now = this.options.now();
     const stale = current === undefined || now - current.loadedAt >= this.options.maxAgeMs;
     if (stale && (this.inflight !== undefined || !this.coolingDown(now))) await this.load();
-    if (this.current === undefined) throw new Denied('KEY_SOURCE_UNAVAILABLE', { source: this.options.name });
+    if (this.current === undefined) throw new Denied('KEY_SOURCE_UNAVAILABLE', { source: this.options.name, cause: this.lastFailure });
     return this.current.keys;
   }
 
@@ -55,8 +58,10 @@ export class RefreshingKeyCache {
       try {
         const keys = await this.options.load();
         this.current = { keys, loadedAt: this.options.now() };
+        this.lastFailure = undefined;
         return true;
       } catch (err) {
+        this.lastFailure = describeLoadFailure(err);
         this.options.onLoadFailed(this.options.name, err);
         return false;
       } finally {

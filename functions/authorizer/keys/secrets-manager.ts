@@ -5,6 +5,8 @@ import { hmacKey, keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey }
 export interface SecretsFetchOptions {
   readonly timeoutMs: number;
   readonly allowed: ReadonlySet<string>;
+  /** Told why a key in the secret's JWK Set was left out (e.g. a secret too short for every HS algorithm). */
+  readonly onSkipped?: (why: string) => void;
 }
 
 interface SecretValue {
@@ -51,10 +53,10 @@ export async function fetchSecretKeys(config: SecretsManagerConfig, options: Sec
   const values = await Promise.all(stages.map((stage) => getSecret(config.secretId, stage, options.timeoutMs)));
   const [current, previous] = values;
   if (current === undefined) throw new KeyMaterialError('the secret has no AWSCURRENT value');
-  const keys = [...secretKeys(current, config.format, 'secrets-manager:AWSCURRENT', options.allowed)];
+  const keys = [...secretKeys(current, config.format, 'JWT_SECRET_ID:AWSCURRENT', options.allowed, options.onSkipped)];
   if (previous !== undefined) {
     try {
-      keys.push(...secretKeys(previous, config.format, 'secrets-manager:AWSPREVIOUS', options.allowed));
+      keys.push(...secretKeys(previous, config.format, 'JWT_SECRET_ID:AWSPREVIOUS', options.allowed));
     } catch {
       // An unusable previous version (e.g. another format before a migration) must not block the current one.
     }
@@ -78,7 +80,7 @@ export function detectFormat(text: string): Exclude<SecretFormat, 'auto'> {
 }
 
 /** Turns one version of the secret into keys. Exported for unit tests of the formats. */
-export function secretKeys(value: SecretValue, format: SecretFormat, origin: string, allowed: ReadonlySet<string>): TrustedKey[] {
+export function secretKeys(value: SecretValue, format: SecretFormat, origin: string, allowed: ReadonlySet<string>, onSkipped?: (why: string) => void): TrustedKey[] {
   if (value.text === undefined) {
     if (value.bytes === undefined) throw new KeyMaterialError('the secret is empty');
     if (format !== 'auto' && format !== 'hmac') throw new KeyMaterialError(`a binary secret cannot be ${format}`);
@@ -104,8 +106,10 @@ export function secretKeys(value: SecretValue, format: SecretFormat, origin: str
         throw new KeyMaterialError('JWT_SECRET_FORMAT is jwks but the secret is not JSON');
       }
       const set = typeof (json as { kty?: unknown }).kty === 'string' ? { keys: [json] } : json;
-      const { keys } = keysFromJwks(set, origin, { allowSymmetric: true, allowed });
-      if (keys.length === 0) throw new KeyMaterialError('the secret\'s JWK Set has no usable key');
+      const { keys, skipped } = keysFromJwks(set, origin, { allowSymmetric: true, allowed });
+      const why = skipped.map((s) => `key ${s.index}: ${s.reason}`).join('; ');
+      if (keys.length === 0) throw new KeyMaterialError(`the secret's JWK Set has no usable key${why && ` (${why})`}`);
+      if (why !== '') onSkipped?.(`${origin} ${why}`);
       return keys;
     }
   }

@@ -73,7 +73,7 @@ describe('keysFromJwks', () => {
         jwk(rsa.publicKey, { kid: 7 }),
         jwk(rsa.publicKey, { key_ops: ['encrypt'] }),
       ],
-    }, 'jwks-url', { allowSymmetric: false, allowed: ALL });
+    }, 'JWT_JWKS_URL', { allowSymmetric: false, allowed: ALL });
     expect(keys.map((k) => [k.kid, [...k.algorithms]])).toEqual([['r1', ['RS256']], ['e1', ['EdDSA', 'Ed25519']]]);
     expect(skipped).toEqual([
       { index: 2, reason: 'use is not "sig"', secretMaterial: false },
@@ -89,7 +89,7 @@ describe('keysFromJwks', () => {
   it('accepts symmetric keys from a secret store, each by kid', () => {
     const { keys } = keysFromJwks({
       keys: [{ kty: 'oct', k: Buffer.alloc(32, 1).toString('base64url'), kid: 'a' }, { kty: 'oct', k: Buffer.alloc(64, 2).toString('base64url'), kid: 'b', alg: 'HS512' }],
-    }, 'secrets-manager:AWSCURRENT', { allowSymmetric: true, allowed: ALL });
+    }, 'JWT_SECRET_ID:AWSCURRENT', { allowSymmetric: true, allowed: ALL });
     expect(keys.map((k) => [k.kid, [...k.algorithms]])).toEqual([['a', ['HS256']], ['b', ['HS512']]]);
   });
 
