@@ -88,7 +88,7 @@ export class JwtAuthorizer extends Construct {
         authorizerConfig: { defaultAuthorizerName: settings.authorizerName, allowAuthorizerOverride: true },
         domainConfigurationStatus: 'ENABLED',
       });
-      domain.addDependency(this.authorizer);
+      domain.addResourceDependency(this.authorizer, 'the domain names it as its default authorizer');
       new CfnOutput(this, 'DomainConfigurationName', { value: `${settings.authorizerName}-domain` });
     }
     this.addAlarms(settings);

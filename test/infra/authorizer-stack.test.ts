@@ -4,6 +4,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AuthorizerStack } from '../../infra/authorizer-stack.ts';
 import { JwtAuthorizer } from '../../infra/jwt-authorizer.ts';
 import { readSettings, SettingsError } from '../../infra/settings.ts';
@@ -12,8 +14,12 @@ const CODE = fileURLToPath(new URL('../../dist/authorizer', import.meta.url));
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-signing-AbCdEf';
 
+// The feature flags the project sets in cdk.json, as `cdk synth` runs with them.
+const CDK_JSON = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as { context: Record<string, unknown> };
+const FLAGS = Object.fromEntries(Object.entries(CDK_JSON.context).filter(([key]) => key.startsWith('@')));
+
 function synth(context: Record<string, unknown> = {}) {
-  const app = new App();
+  const app = new App({ context: FLAGS });
   const stack = new AuthorizerStack(app, 'Test', { settings: readSettings(context), codePath: CODE, env: ENV });
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -128,7 +134,7 @@ describe('AuthorizerStack from context', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { JWT_SECRET_ID: SECRET_ARN, JWT_SECRET_FORMAT: 'jwks' } } });
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SECRET_ARN }),
+      expect.objectContaining({ Action: expect.toSatisfy((a: string[]) => [...a].sort().join() === 'secretsmanager:DescribeSecret,secretsmanager:GetSecretValue'), Resource: SECRET_ARN }),
       expect.objectContaining({ Action: 'kms:Decrypt', Resource: kmsKeyArn }),
     ]));
   });
@@ -168,5 +174,11 @@ describe('AuthorizerStack from context', () => {
     [{ defaultAuthorizer: true, authorizerName: 'jwt@fleet' }, 'authorizerName: with defaultAuthorizer, letters, digits and _.- only'],
   ])('refuses %o naming the key', (context, message) => {
     expect(problemsOf(context)).toContain(message);
+  });
+});
+
+describe('cdk.json', () => {
+  it('sets every feature flag aws-cdk-lib recommends, so that cdk synth has none unconfigured', () => {
+    for (const [flag, value] of Object.entries(CURRENTLY_RECOMMENDED_FLAGS)) expect(CDK_JSON.context[flag], flag).toEqual(value);
   });
 });
