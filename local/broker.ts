@@ -26,6 +26,14 @@ export interface BrokerOptions {
   readonly log?: (message: string, detail: Record<string, unknown>) => void;
 }
 
+/** A port the local stack needs is taken: says which, and which variable moves it. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(readonly variable: string, readonly port: number) {
+    super(`port ${port} is in use: set ${variable} to a free port, or 0 for any free port`);
+  }
+}
+
 export interface LocalBroker {
   readonly mqttUrl: string;
   readonly wsUrl: string;
@@ -68,16 +76,22 @@ export async function startLocalBroker(options: BrokerOptions): Promise<LocalBro
   };
 
   aedes.authenticate = (client, username, password, done) => {
-    // Devices name the authorizer in the username's query string; a device that does not is using the
-    // endpoint's default authorizer, which this broker stands for.
-    const event = connectEvent({
-      username, password: password ?? undefined, clientId: client.id, connectionId: randomUUID(),
-      authorizerName: username?.includes('?') ? undefined : authorizerName,
-    });
     const refuse = (why: string) => {
       log('connect refused', { clientId: client.id, why });
       done(Object.assign(new Error(why), { returnCode: NOT_AUTHORIZED }), false);
     };
+    // Devices name the authorizer in the username's query string; a device that does not is using the
+    // endpoint's default authorizer, which this broker stands for. IoT refuses a name it does not know
+    // without invoking any function, and passes the username on whole (the SDKs' `&SDK=…&Platform=…`
+    // included): stripping it is the authorizer's job, as on IoT.
+    const named = authorizerNamed(username);
+    if (named !== undefined && named !== authorizerName) {
+      return refuse(`no authorizer named "${named}" (this endpoint has "${authorizerName}": IOT_AUTHORIZER_NAME)`);
+    }
+    const event = connectEvent({
+      username, password: password ?? undefined, clientId: client.id, connectionId: randomUUID(),
+      authorizerName: named === undefined ? authorizerName : undefined,
+    });
     void invoke(event).then((response) => {
       if (response?.isAuthenticated !== true) return refuse('the authorizer denied the connection');
       const allows = policyAllows(response.policyDocuments, arnPrefix, client.id);
@@ -135,13 +149,23 @@ export async function startLocalBroker(options: BrokerOptions): Promise<LocalBro
   const http = createHttpServer();
   const ws = new WebSocketServer({ server: http });
   ws.on('connection', (socket) => aedes.handle(createWebSocketStream(socket) as never));
-  const listen = (server: Server | ReturnType<typeof createHttpServer>, port: number) =>
+  ws.on('error', () => {}); // the http server's own errors (a taken port) are reported by listen()
+  const listen = (server: Server | ReturnType<typeof createHttpServer>, port: number, variable: string) =>
     new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(variable, port) : err));
       server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
     });
-  const mqttPort = await listen(tcp, options.mqttPort ?? 1883);
-  const wsPort = await listen(http, options.wsPort ?? 8083);
+  let mqttPort: number;
+  let wsPort: number;
+  try {
+    mqttPort = await listen(tcp, options.mqttPort ?? 1883, 'MQTT_PORT');
+    wsPort = await listen(http, options.wsPort ?? 8083, 'MQTT_WS_PORT');
+  } catch (err) {
+    tcp.close();
+    http.close();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
   return {
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
@@ -155,4 +179,11 @@ export async function startLocalBroker(options: BrokerOptions): Promise<LocalBro
       ]);
     },
   };
+}
+
+/** The authorizer a CONNECT's username names (`…?x-amz-customauthorizer-name=NAME&…`), if it names one. */
+function authorizerNamed(username: string | undefined): string | undefined {
+  const query = username?.indexOf('?') ?? -1;
+  if (query === -1) return undefined;
+  return new URLSearchParams(username!.slice(query + 1)).get('x-amz-customauthorizer-name') ?? undefined;
 }

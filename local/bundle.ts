@@ -15,3 +15,18 @@ export async function importAuthorizer(): Promise<AuthorizerHandler> {
   const module = (await import(`${pathToFileURL(BUNDLE_PATH).href}?container=${instances}`)) as { handler: AuthorizerHandler };
   return module.handler;
 }
+
+/**
+ * For the command-line tools: the bundle's handler, or, when the JWT_* configuration is refused at its
+ * cold start, the list of problems (each naming its variable) and exit code 2, without the stack trace and
+ * minified source Node would print.
+ */
+export async function importAuthorizerOrExit(): Promise<AuthorizerHandler> {
+  try {
+    return await importAuthorizer();
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== 'ConfigError') throw err;
+    console.error(err.message);
+    return process.exit(2);
+  }
+}

@@ -1,54 +1,92 @@
-// The token explainer and development token minter:
+// The token explainer and minter:
 //   npx iot-jwt-authorizer explain [TOKEN] --client-id C [--username U] [--json]   (TOKEN or stdin)
-//   npx iot-jwt-authorizer token [--client-id C] [--sub S] [--ttl SECONDS] [--claims JSON] [--acl JSON]
+//   npx iot-jwt-authorizer token [--client-id C] [--sub S] [--ttl SECONDS] [--claims JSON] [--acl JSON] [key options]
 import { parseArgs } from 'node:util';
 import { text } from 'node:stream/consumers';
 import { createAuthorizer, type Decision } from '../functions/authorizer/authorizer.ts';
-import { ConfigError, parseConfig } from '../functions/authorizer/config.ts';
-import { devJwks, loadDevKey, mintDevToken } from './dev-key.ts';
+import { renderTemplate } from '../functions/authorizer/claims.ts';
+import { ConfigError, parseConfig, type Config } from '../functions/authorizer/config.ts';
+import { devJwks, loadDevKey, signToken } from './dev-key.ts';
 import { needsDevKey } from './dev-mode.ts';
 import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
+import { SigningKeyError, signingKeyFrom } from './signing-key.ts';
 
 const USAGE = `usage:
-  npx iot-jwt-authorizer explain [TOKEN] --client-id C [--username U] [--json]
+  npx iot-jwt-authorizer explain [TOKEN] [--client-id C] [--username U] [--json]
       verifies TOKEN (or stdin) with the JWT_* configuration, as the authorizer would for this client,
-      and prints the decision, the reason or the verified claims, and the policy
+      and prints the decision, the reason or the verified claims, and the policy; exits 0 on allow, 1 on deny
   npx iot-jwt-authorizer token [--client-id C] [--sub S] [--ttl SECONDS] [--claims JSON] [--acl JSON]
-      mints a token signed by the development key (.dev/dev-key.json)`;
+                               [--secret-id ID | --secret-file FILE | --private-key FILE] [--alg ALG] [--kid KID]
+      mints a token, signed by the development key (.dev/dev-key.json) unless told otherwise:
+        --secret-id ID      the HMAC secret in AWS Secrets Manager (your AWS credentials), read as the function
+                            reads it (JWT_SECRET_FORMAT, or --secret-format); HS256 unless --alg
+        --secret-file FILE  the same from a file
+        --private-key FILE  a PEM private key (RS256, ES256/384/512 or EdDSA by its type unless --alg)
+      claims in --claims (including exp and iat) win over the defaults`;
 
-const [command, ...rest] = process.argv.slice(2);
-const { values, positionals } = parseArgs({
-  args: rest,
-  allowPositionals: true,
-  options: {
-    'client-id': { type: 'string', default: 'dev-device-1' },
-    username: { type: 'string' },
-    sub: { type: 'string' },
-    ttl: { type: 'string', default: '3600' },
-    claims: { type: 'string', default: '{}' },
-    acl: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
-});
+const OPTIONS = {
+  'client-id': { type: 'string', default: 'dev-device-1' },
+  username: { type: 'string' },
+  sub: { type: 'string' },
+  ttl: { type: 'string', default: '3600' },
+  claims: { type: 'string', default: '{}' },
+  acl: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'secret-id': { type: 'string' },
+  'secret-file': { type: 'string' },
+  'secret-format': { type: 'string' },
+  'private-key': { type: 'string' },
+  alg: { type: 'string' },
+  kid: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 function fail(message: string): never {
   console.error(message);
   process.exit(2);
 }
 
+const [command, ...rest] = process.argv.slice(2);
+if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  console.log(USAGE);
+  process.exit(0);
+}
+let parsed;
+try {
+  parsed = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS });
+} catch (err) {
+  fail(`${(err as Error).message.split('\n')[0]}\n${USAGE}`);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 function json(option: string, raw: string): Record<string, unknown> {
   try {
-    return JSON.parse(raw) as Record<string, unknown>;
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
   } catch {
-    return fail(`--${option}: not valid JSON`);
+    // reported below
   }
+  return fail(`--${option}: not a JSON object`);
 }
 
 async function mint(): Promise<void> {
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl: a positive whole number of seconds');
   const claims = { sub: values.sub ?? values['client-id'], ...json('claims', values.claims), ...(values.acl && { acl: json('acl', values.acl) }) };
-  console.log(await mintDevToken(await loadDevKey(), claims, ttl));
+  try {
+    const { key, alg, kid } = await signingKeyFrom({
+      secretId: values['secret-id'], secretFile: values['secret-file'], privateKey: values['private-key'],
+      secretFormat: values['secret-format'], alg: values.alg, kid: values.kid,
+    });
+    console.log(await signToken(key, { alg, ...(kid !== undefined && { kid }) }, claims, ttl));
+  } catch (err) {
+    if (err instanceof SigningKeyError) fail(err.message);
+    throw err;
+  }
 }
 
 async function explain(): Promise<void> {
@@ -68,15 +106,30 @@ async function explain(): Promise<void> {
     ? connectEvent({ username: token, clientId, authorizerName: 'JwtAuthorizer' })
     : connectEvent({ password: token, username: values.username, clientId, authorizerName: 'JwtAuthorizer' });
   const decision = await createAuthorizer(config).decide(event, LOCAL_FUNCTION_ARN);
-  if (values.json) console.log(JSON.stringify({ decision: decision.record.decision, reason: decision.record.reason, detail: decision.record.detail, claims: decision.claims, log: decision.record, response: decision.response }, null, 2));
-  else console.log(readable(decision, clientId));
+  const mismatch = claimMismatch(decision, config, clientId, values.username);
+  if (values.json) {
+    const { record, response, claims } = decision;
+    console.log(JSON.stringify({ decision: record.decision, reason: record.reason, detail: record.detail, ...(mismatch && { mismatch }), claims, log: record, response }, null, 2));
+  } else {
+    console.log(readable(decision, clientId, mismatch));
+  }
   process.exitCode = decision.record.decision === 'allow' ? 0 : 1;
 }
 
-function readable({ record, response, claims }: Decision, clientId: string): string {
+/** For CLAIM_MISMATCH: what JWT_VERIFY_CLAIMS expected (placeholders filled) and what the token holds. */
+function claimMismatch({ record, claims }: Decision, config: Config, clientId: string, username: string | undefined) {
+  const claim = record.detail?.claim;
+  if (record.reason !== 'CLAIM_MISMATCH' || typeof claim !== 'string' || claims === undefined) return undefined;
+  const template = config.verifyClaims[claim];
+  const expected = typeof template === 'string' ? renderTemplate(template, { clientId, username }) ?? `${template} (the client sent no value for it)` : template;
+  return { claim, expected, actual: claims[claim] };
+}
+
+function readable({ record, response, claims }: Decision, clientId: string, mismatch: ReturnType<typeof claimMismatch>): string {
   const lines: string[] = [];
   if (record.decision === 'allow') lines.push(`ALLOW  client ${clientId}, principal ${response.principalId}`);
   else lines.push(`DENY   ${record.reason}${record.detail ? `  ${JSON.stringify(record.detail)}` : ''}`);
+  if (mismatch !== undefined) lines.push(`claim  ${mismatch.claim}: expected ${JSON.stringify(mismatch.expected)}, the token has ${JSON.stringify(mismatch.actual)}`);
   if (record.alg !== undefined) lines.push(`token  alg ${record.alg}${record.kid ? `, kid ${record.kid}` : ''}${record.keyOrigin ? `, verified by ${record.keyOrigin}` : ''}`);
   if (claims !== undefined) lines.push('claims', ...JSON.stringify(claims, null, 2).split('\n').map((l) => `  ${l}`));
   if (record.decision === 'allow') {
@@ -95,4 +148,4 @@ function readable({ record, response, claims }: Decision, clientId: string): str
 
 if (command === 'token') await mint();
 else if (command === 'explain') await explain();
-else fail(USAGE);
+else fail(`unknown command "${command}"\n${USAGE}`);

@@ -28,12 +28,13 @@ export function devJwks(key: DevKey): string {
   return JSON.stringify({ keys: [key.publicJwk] });
 }
 
-/** Signs a token with the development key; `ttlSeconds` sets `exp` from now. */
+/** Signs a token with the development key; `ttlSeconds` sets `exp` from now unless the claims give one. */
 export async function mintDevToken(key: DevKey, claims: JWTPayload, ttlSeconds: number): Promise<string> {
-  const signingKey = await importJWK(key.privateJwk, ALG);
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: ALG, kid: KID, typ: 'JWT' })
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-    .sign(signingKey);
+  return signToken(await importJWK(key.privateJwk, ALG), { alg: ALG, kid: KID }, claims, ttlSeconds);
+}
+
+/** Signs claims, adding `iat` (now) and `exp` (now + ttl) where the claims do not give them. */
+export function signToken(key: Parameters<SignJWT['sign']>[0], header: { alg: string; kid?: string }, claims: JWTPayload, ttlSeconds: number): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ iat: now, exp: now + ttlSeconds, ...claims }).setProtectedHeader({ ...header, typ: 'JWT' }).sign(key);
 }

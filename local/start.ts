@@ -1,8 +1,9 @@
 // npm start: the local broker, authorizing with the built authorizer as AWS IoT Core would.
-import { startLocalBroker } from './broker.ts';
-import { importAuthorizer } from './bundle.ts';
-import { mintDevToken } from './dev-key.ts';
+import { ConfigError, parseConfig } from '../functions/authorizer/config.ts';
+import { PortInUseError, startLocalBroker } from './broker.ts';
+import { importAuthorizerOrExit } from './bundle.ts';
 import { needsDevKey, serveDevKey, type DevKeySource } from './dev-mode.ts';
+import { mintTryItToken } from './try-it.ts';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -15,38 +16,51 @@ const port = (name: string, fallback: number): number => {
 };
 const mqttPort = port('MQTT_PORT', 1883);
 const wsPort = port('MQTT_WS_PORT', 8083);
+const authorizerName = process.env.IOT_AUTHORIZER_NAME?.trim() || 'JwtAuthorizer';
 
 let dev: DevKeySource | undefined;
 if (needsDevKey()) dev = await serveDevKey();
-const handler = await importAuthorizer();
+const handler = await importAuthorizerOrExit();
 const broker = await startLocalBroker({
-  handler, mqttPort, wsPort,
+  handler, mqttPort, wsPort, authorizerName,
   log: (message, detail) => console.log(JSON.stringify({ level: 'INFO', source: 'broker', message, ...detail })),
-}).catch((err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EADDRINUSE') throw err;
-  console.error(`A port is in use (MQTT_PORT=${mqttPort}, MQTT_WS_PORT=${wsPort}): set them to free ports, or 0 for any.`);
+}).catch(async (err: unknown) => {
+  if (!(err instanceof PortInUseError)) throw err;
+  console.error(err.message);
+  await dev?.jwks.close();
   return process.exit(2);
 });
 
-console.error(`\nMQTT broker listening on ${broker.mqttUrl} (WebSocket: ${broker.wsUrl})`);
+console.error(`\nMQTT broker listening on ${broker.mqttUrl} (WebSocket: ${broker.wsUrl}), authorizer "${authorizerName}" (IOT_AUTHORIZER_NAME)`);
 if (dev !== undefined) {
-  const clientId = 'dev-device-1';
+  // The same configuration the bundle has just accepted, read here to mint tokens that pass it.
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
   const acl = { all: ['demo/#', 'devices/${clientid}/#'] };
-  const token = await mintDevToken(dev.key, { sub: clientId, acl }, 3600);
+  const [sub, pub] = await Promise.all(['dev-device-1', 'dev-device-2'].map((clientId) => mintTryItToken(config, dev!.key, clientId, { acl }, 3600)));
   const { port: p } = new URL(broker.mqttUrl);
+  const refused = [sub!, pub!].find((t) => t.refused !== undefined)?.refused;
   console.error(`No key source configured: trusting the development key (.dev/dev-key.json), its JWKS served at ${dev.jwks.url.href}.
-A token valid for 1 hour, allowed to publish and subscribe under demo/# and devices/<its client id>/#:
+Tokens valid for 1 hour, allowed to publish and subscribe under demo/# and devices/<its client id>/#${config.issuers || config.audiences || Object.keys(config.verifyClaims).length > 0 ? ', minted with the iss, aud and claims your JWT_* settings ask for' : ''}:
 
-${token}
+${sub!.token}
 
 Try it, in two terminals:
-  npx mqtt sub -h 127.0.0.1 -p ${p} -i ${clientId} -u ${clientId} -P '${token}' -t 'demo/#' -v
-  npx mqtt pub -h 127.0.0.1 -p ${p} -i dev-device-2 -u dev-device-2 -P '${token}' -t demo/hello -m hi
+  npx mqtt sub -h 127.0.0.1 -p ${p} -i dev-device-1 -u dev-device-1 -P '${sub!.token}' -t 'demo/#' -v
+  npx mqtt pub -h 127.0.0.1 -p ${p} -i dev-device-2 -u dev-device-2 -P '${pub!.token}' -t demo/hello -m hi
 Mint others with: npx iot-jwt-authorizer token --client-id dev-device-3 --acl '{"pub":["demo/#"]}'
 `);
+  if (refused !== undefined) {
+    console.error(`Note: your JWT_* settings deny these tokens (${refused}): a setting the development key cannot satisfy. ` +
+      'Run npx iot-jwt-authorizer explain on a token to see why.\n');
+  }
 }
-console.error('Ctrl-C stops the broker.');
-
 const stop = async () => {
   await broker.close();
   await dev?.jwks.close();
@@ -54,3 +68,4 @@ const stop = async () => {
 };
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
+console.error('Ctrl-C stops the broker.');

@@ -98,6 +98,27 @@ describe('the local broker', () => {
     await expect(connect('no-token', {}, { token: '' })).rejects.toMatchObject({ code: 5 });
   });
 
+  it('13.13 refuses a CONNECT naming an authorizer that does not exist, and says why', async () => {
+    const token = await mint(signer, { sub: 'lost', ...ACL });
+    await expect(mqtt.connectAsync(broker.mqttUrl, {
+      clientId: 'lost', username: 'lost?x-amz-customauthorizer-name=SomeOtherAuthorizer', password: token, reconnectPeriod: 0, connectTimeout: 3000,
+    })).rejects.toMatchObject({ code: 5 });
+    expect(brokerLog.some((l) => l.message === 'connect refused' && String(l.detail.why).includes('no authorizer named "SomeOtherAuthorizer"'))).toBe(true);
+  });
+
+  it('13.13 keeps the SDK\'s query parameters out of the token and the ${username} placeholder', async () => {
+    const token = await mint(signer, { sub: 'sdk-dev', acl: { all: ['users/${username}/#'] } });
+    const client = await mqtt.connectAsync(broker.mqttUrl, {
+      clientId: 'sdk-dev', username: 'alice?x-amz-customauthorizer-name=JwtAuthorizer&SDK=NodeJSv2&Version=1.20.0&Platform=linux',
+      password: token, reconnectPeriod: 0, connectTimeout: 3000,
+    });
+    clients.push(client);
+    await client.subscribeAsync('users/alice/#');
+    const received = nextMessages(client, 1, 3000);
+    await client.publishAsync('users/alice/x', 'mine');
+    expect(await received).toEqual(['users/alice/x mine']);
+  });
+
   it('disconnects a client that publishes where its policy does not allow', async () => {
     const device = await connect('dev-2');
     const watcher = await connect('watcher-2');

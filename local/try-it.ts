@@ -1,0 +1,34 @@
+// The token `npm start` prints for its try-it commands: minted so that it passes the configuration in
+// force (JWT_ISSUER, JWT_AUDIENCE, JWT_VERIFY_CLAIMS), and checked against it before it is printed.
+import type { JWTPayload } from 'jose';
+import { createAuthorizer } from '../functions/authorizer/authorizer.ts';
+import { renderTemplate } from '../functions/authorizer/claims.ts';
+import type { Config } from '../functions/authorizer/config.ts';
+import { mintDevToken, type DevKey } from './dev-key.ts';
+import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
+
+export interface TryItToken {
+  readonly token: string;
+  /** Undefined when the configuration allows it; else why it does not, e.g. `TOKEN_MALFORMED {...}`. */
+  readonly refused: string | undefined;
+}
+
+/** The claims a token needs under `config` to connect as this client, besides its own. */
+export function claimsForConfig(config: Config, clientId: string, username: string): JWTPayload {
+  const claims: Record<string, unknown> = {};
+  if (config.issuers !== undefined) claims.iss = config.issuers[0];
+  if (config.audiences !== undefined) claims.aud = config.audiences[0];
+  for (const [claim, expected] of Object.entries(config.verifyClaims)) {
+    claims[claim] = typeof expected === 'string' ? renderTemplate(expected, { clientId, username }) : expected;
+  }
+  return claims;
+}
+
+/** Mints a development token for this client under `config`, and says whether the authorizer accepts it. */
+export async function mintTryItToken(config: Config, key: DevKey, clientId: string, own: JWTPayload, ttlSeconds: number): Promise<TryItToken> {
+  const token = await mintDevToken(key, { sub: clientId, ...own, ...claimsForConfig(config, clientId, clientId) }, ttlSeconds);
+  const event = connectEvent({ password: token, username: clientId, clientId, authorizerName: 'JwtAuthorizer' });
+  // The dev key's JWKS is served locally: the check runs the real verification against it.
+  const { record } = await createAuthorizer(config).decide(event, LOCAL_FUNCTION_ARN);
+  return { token, refused: record.decision === 'allow' ? undefined : `${record.reason}${record.detail ? ` ${JSON.stringify(record.detail)}` : ''}` };
+}
