@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -111,6 +111,7 @@ export class JwtAuthorizer extends Construct {
       description: 'HMAC secret that signs device JWTs (HS256/384/512) for the IoT JWT authorizer',
       // 64 characters: long enough for HS512 (RFC 7518 §3.2 wants at least the hash size).
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: secret.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     created.grantRead(role);
     return created;

@@ -15,11 +15,11 @@ const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 
 const INFRA_KEYS = new Set([
   'secretArn', 'secretKmsKeyArn', 'createSecret', 'authorizerName', 'logRetentionDays', 'logLevel', 'alarmTopicArn',
-  'defaultAuthorizer', 'memorySize', 'reservedConcurrency', 'provisionedConcurrency', 'denyAlarmThreshold',
+  'defaultAuthorizer', 'memorySize', 'reservedConcurrency', 'provisionedConcurrency', 'denyAlarmThreshold', 'retainSecret',
 ]);
 
 export type SecretSetting =
-  | { readonly mode: 'create' }
+  | { readonly mode: 'create'; readonly retain: boolean }
   | { readonly mode: 'import'; readonly arn: string; readonly kmsKeyArn: string | undefined }
   | { readonly mode: 'none' };
 
@@ -80,8 +80,11 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   const otherKeySource = ['JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL'].some((v) => environment[v] !== undefined);
   const createSecret = flag('createSecret') ?? (secretArn === undefined && !otherKeySource);
   if (createSecret && secretArn !== undefined) problems.push('createSecret: true, but secretArn imports a secret');
+  // The created secret signs every device's token: `cdk destroy` keeps it unless told otherwise.
+  const retainSecret = flag('retainSecret') ?? true;
+  if (read.raw('retainSecret') !== undefined && !createSecret) problems.push('retainSecret: set, but no secret is created');
   const secret: SecretSetting = secretArn !== undefined ? { mode: 'import', arn: secretArn, kmsKeyArn }
-    : createSecret ? { mode: 'create' } : { mode: 'none' };
+    : createSecret ? { mode: 'create', retain: retainSecret } : { mode: 'none' };
 
   const authorizerName = text('authorizerName') ?? 'JwtAuthorizer';
   if (!/^[\w=,@-]{1,128}$/.test(authorizerName)) problems.push(`authorizerName: 1 to 128 of letters, digits and _=,@- (got "${authorizerName}")`);

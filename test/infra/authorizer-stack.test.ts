@@ -45,8 +45,11 @@ describe('AuthorizerStack with defaults', () => {
     });
   });
 
-  it('creates a generated HMAC secret long enough for HS512', () => {
+  it('creates a generated HMAC secret long enough for HS512, kept by cdk destroy unless retainSecret=false', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } });
+    template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    synth({ retainSecret: false }).template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+    expect(problemsOf({ jwksUrl: 'https://idp.example/jwks', retainSecret: true })).toBe('retainSecret: set, but no secret is created');
   });
 
   it('creates an active IoT authorizer with signing disabled, invocable by IoT from that authorizer only', () => {
@@ -180,5 +183,19 @@ describe('AuthorizerStack from context', () => {
 describe('cdk.json', () => {
   it('sets every feature flag aws-cdk-lib recommends, so that cdk synth has none unconfigured', () => {
     for (const [flag, value] of Object.entries(CURRENTLY_RECOMMENDED_FLAGS)) expect(CDK_JSON.context[flag], flag).toEqual(value);
+  });
+});
+
+describe('deprecated CDK APIs', () => {
+  it('uses none: jsii fails on a deprecated call when JSII_DEPRECATED=fail (every optional resource made)', () => {
+    const before = process.env.JSII_DEPRECATED;
+    process.env.JSII_DEPRECATED = 'fail';
+    try {
+      expect(() => synth({ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops', defaultAuthorizer: 'true', provisionedConcurrency: 1, secretArn: SECRET_ARN })).not.toThrow();
+      expect(() => synth({ retainSecret: false })).not.toThrow();
+    } finally {
+      if (before === undefined) delete process.env.JSII_DEPRECATED;
+      else process.env.JSII_DEPRECATED = before;
+    }
   });
 });
