@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DecisionMetrics } from './decision-metrics.ts';
 import type { InfraSettings } from './settings.ts';
 
 export interface JwtAuthorizerProps {
@@ -19,8 +20,6 @@ export interface JwtAuthorizerProps {
 
 /** IoT Core waits 5 s for a custom authorizer (config-custom-auth docs); the function may not run longer. */
 const IOT_AUTHORIZER_TIMEOUT = Duration.seconds(5);
-/** The namespace of the deny metric taken from the decision logs. */
-export const METRIC_NAMESPACE = 'IotJwtAuthorizer';
 
 /**
  * An AWS IoT Core custom authorizer backed by the JWT authorizer function: the function with its own
@@ -33,6 +32,8 @@ export class JwtAuthorizer extends Construct {
   readonly secret: secretsmanager.ISecret | undefined;
   readonly logGroup: logs.LogGroup;
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly metrics: DecisionMetrics;
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: JwtAuthorizerProps) {
     super(scope, id);
@@ -91,7 +92,9 @@ export class JwtAuthorizer extends Construct {
       domain.addResourceDependency(this.authorizer, 'the domain names it as its default authorizer');
       new CfnOutput(this, 'DomainConfigurationName', { value: `${settings.authorizerName}-domain` });
     }
+    this.metrics = new DecisionMetrics(this, 'Metrics', this.logGroup);
     this.addAlarms(settings);
+    this.dashboard = this.addDashboard(settings);
     new CfnOutput(this, 'AuthorizerName', { value: settings.authorizerName });
     new CfnOutput(this, 'FunctionName', { value: this.function.functionName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });
@@ -119,14 +122,6 @@ export class JwtAuthorizer extends Construct {
 
   private addAlarms(settings: InfraSettings): void {
     const minute = Duration.minutes(1);
-    const denies = new logs.MetricFilter(this, 'DenyMetric', {
-      logGroup: this.logGroup,
-      filterPattern: logs.FilterPattern.stringValue('$.decision', '=', 'deny'),
-      metricNamespace: METRIC_NAMESPACE,
-      metricName: 'Denies',
-      metricValue: '1',
-      unit: cloudwatch.Unit.COUNT,
-    });
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const created = new cloudwatch.Alarm(this, id, {
         metric, threshold, evaluationPeriods: 1, alarmDescription: description,
@@ -138,10 +133,34 @@ export class JwtAuthorizer extends Construct {
     alarm('ErrorsAlarm', this.function.metricErrors({ period: minute }), 1, 'The authorizer failed (a cold start with a bad configuration, or a crash): IoT denies every connection meanwhile');
     alarm('ThrottlesAlarm', this.function.metricThrottles({ period: minute }), 1, 'The authorizer was throttled: connections are denied');
     alarm('DurationAlarm', this.function.metricDuration({ period: minute, statistic: 'Maximum' }), 4000, 'An invocation took 4 s or more; IoT stops waiting at 5 s');
-    alarm('DeniesAlarm', denies.metric({ period: Duration.minutes(5), statistic: 'Sum' }), settings.denyAlarmThreshold, `${settings.denyAlarmThreshold} or more connections denied in 5 minutes`);
+    alarm('DeniesAlarm', this.metrics.denies, settings.denyAlarmThreshold, `${settings.denyAlarmThreshold} or more connections denied in 5 minutes`);
     if (settings.alarmTopicArn !== undefined) {
       const topic = sns.Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn);
       for (const each of this.alarms) each.addAlarmAction(new SnsAction(topic));
     }
+  }
+  // One page for an operator: traffic, decisions, denies by reason, latency, failures, and the alarms.
+  private addDashboard(settings: InfraSettings): cloudwatch.Dashboard {
+    const fn = this.function;
+    const period = Duration.minutes(5);
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) => new cloudwatch.GraphWidget({ title, left, width, height: 6 });
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${settings.authorizerName.replace(/[^\w-]/g, '-')}-authorizer` });
+    dashboard.addWidgets(
+      graph('Invocations', [fn.metricInvocations({ period, statistic: 'Sum' })]),
+      graph('Allows and denies', [this.metrics.allows.with({ label: 'allows' }), this.metrics.denies.with({ label: 'denies' })]),
+      graph('Denies by reason', [new cloudwatch.MathExpression({ expression: this.metrics.deniesByReasonSearch, label: '', period })]),
+    );
+    dashboard.addWidgets(
+      graph('Duration (ms)', [fn.metricDuration({ period, statistic: 'p50', label: 'p50' }), fn.metricDuration({ period, statistic: 'p99', label: 'p99' })]),
+      graph('Errors and throttles', [fn.metricErrors({ period, statistic: 'Sum' }), fn.metricThrottles({ period, statistic: 'Sum' })]),
+      graph('Concurrent executions', [fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum' })]),
+    );
+    dashboard.addWidgets(
+      graph('Cold starts', [this.metrics.coldStarts]),
+      graph('Key source failures', [this.metrics.keySourceFailures]),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8, height: 6 }),
+    );
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboardName });
+    return dashboard;
   }
 }

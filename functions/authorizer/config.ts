@@ -51,6 +51,8 @@ export interface Config {
   readonly allowShortLived: boolean;
   /** Tokens whose verified signature is remembered (0: none). */
   readonly verifiedCacheEntries: number;
+  /** false: allows are not logged at INFO, only denies. */
+  readonly logAllows: boolean;
   /** Claims that carry a token's rules. */
   readonly ruleClaims: RuleClaimNames;
   /** Rules for tokens that carry none; undefined: such tokens get Connect only. */
@@ -67,7 +69,7 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
   'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
-  'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
+  'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_LOG_ALLOWS', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
 ]);
 
 // RFC 9110 §5.1 (a field name is a token) and §5.5 (a field value: visible characters, spaces and tabs
@@ -117,6 +119,7 @@ export function parseConfig(env: Env): Config {
     refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
     allowShortLived: read.boolean('JWT_ALLOW_SHORT_LIVED', false),
     verifiedCacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 2000, 0, 1_000_000),
+    logAllows: read.boolean('JWT_LOG_ALLOWS', true),
     ruleClaims: readRuleClaims(read, verifyClaims),
     defaultAcl: readAcl(read, 'JWT_DEFAULT_ACL'),
     baseAcl: readAcl(read, 'JWT_BASE_ACL') ?? [],

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { createAuthorizer } from './authorizer.ts';
 import { parseConfig } from './config.ts';
+import { logDecision } from './decision-log.ts';
 import { describeLoadFailure } from './keys/load-failure.ts';
 import { logger } from './logger.ts';
 import { deny, type AuthorizerResponse } from './response.ts';
@@ -12,18 +12,19 @@ const config = parseConfig(process.env);
 // A key left out is said once per container, not at every refresh of the source.
 const skippedKeys = new Set<string>();
 const authorizer = createAuthorizer(config, {
-  onKeyLoadFailed: (source, err) =>
-    logger.warn('key source refresh failed; serving the last good keys if any', { source, cause: describeLoadFailure(err) }),
+  onKeyLoadFailed: (source, err) => logger.warn('key source failed', { source, cause: describeLoadFailure(err) }),
   onKeySkipped: (source, why) => {
     if (skippedKeys.has(why)) return;
     skippedKeys.add(why);
-    logger.warn('key left out: it verifies nothing', { source, why });
+    logger.warn('key left out', { source, why });
   },
 });
+const logOptions = { logAllows: config.logAllows, ruleClaims: config.ruleClaims };
+const sampled = process.env.POWERTOOLS_LOGGER_SAMPLE_RATE !== undefined;
+let coldStart = true;
 
 /** AWS IoT Core custom authorizer: MQTT CONNECT credentials in, an IoT policy (or a deny) out. */
 export const handler = middy<unknown, AuthorizerResponse, Error, Context>()
-  .use(injectLambdaContext(logger))
   .use({
     // The last line of defence: whatever escapes becomes a deny, never an error IoT would have to interpret.
     onError: async (request) => {
@@ -32,9 +33,9 @@ export const handler = middy<unknown, AuthorizerResponse, Error, Context>()
     },
   })
   .handler(async (event, context) => {
-    const { response, record, cause } = await authorizer.decide(event, context.invokedFunctionArn);
-    if (record.decision === 'allow') logger.info('connect allowed', { ...record });
-    else logger.warn('connect denied', { ...record });
-    if (cause !== undefined) logger.error('internal error behind a deny', { error: cause as Error });
-    return response;
+    if (sampled) logger.refreshSampleRateCalculation(); // DEBUG for a sampled share of invocations
+    const decision = await authorizer.decide(event, context.invokedFunctionArn);
+    logDecision(logger, decision, logOptions, coldStart);
+    coldStart = false;
+    return decision.response;
   });

@@ -87,7 +87,31 @@ describe('AuthorizerStack with defaults', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Threshold: 1 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 4000, ExtendedStatistic: Match.absent(), Statistic: 'Maximum' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Denies', Namespace: 'IotJwtAuthorizer', Threshold: 100, Statistic: 'Sum', Period: 300 });
-    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.decision = "deny" }', MetricTransformations: [{ MetricName: 'Denies', MetricNamespace: 'IotJwtAuthorizer', MetricValue: '1' }] });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.msg = "deny" }', MetricTransformations: [{ MetricName: 'Denies', MetricNamespace: 'IotJwtAuthorizer', MetricValue: '1' }] });
+  });
+
+  it('counts allows, denies by reason, cold starts and key-source failures from the log lines (metric filters)', () => {
+    const filter = (pattern: string, name: string, dimensions?: unknown) => template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: pattern, MetricTransformations: [{ MetricName: name, MetricNamespace: 'IotJwtAuthorizer', MetricValue: '1', Unit: 'Count', ...(dimensions !== undefined && { Dimensions: dimensions }) }],
+    });
+    filter('{ $.msg = "allow" }', 'Allows');
+    filter('{ $.msg = "deny" }', 'DeniesByReason', [{ Key: 'reason', Value: '$.reason' }]);
+    filter('{ $.cold IS TRUE }', 'ColdStarts');
+    filter('{ $.msg = "key source failed" }', 'KeySourceFailures');
+    template.resourceCountIs('AWS::Logs::MetricFilter', 5);
+  });
+
+  it('keeps the platform\'s own lines at WARN, so that a successful invocation writes only its decision line', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { SystemLogLevel: 'WARN', LogFormat: 'JSON' } });
+  });
+
+  it('has a dashboard with traffic, decisions, denies by reason, latency, failures, cold starts and the alarms', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const title of ['Invocations', 'Allows and denies', 'Denies by reason', 'Duration (ms)', 'Errors and throttles', 'Concurrent executions', 'Cold starts', 'Key source failures', 'Alarms']) {
+      expect(body).toContain(`\\"title\\":\\"${title}\\"`);
+    }
+    for (const needle of ['DeniesByReason', 'p50', 'p99', 'ConcurrentExecutions', 'ColdStarts', 'KeySourceFailures', 'ErrorsAlarm', 'DeniesAlarm']) expect(body).toContain(needle);
   });
 
   it('passes cdk-nag AwsSolutions, with every acknowledgement given a reason', () => {
