@@ -10,8 +10,11 @@ import { buildAuthorizer } from './build.mjs';
 import { BUNDLE_PATH } from '../local/bundle.ts';
 import { startSecretsManager } from '../local/secrets-manager-emulator.ts';
 import { ALGORITHMS, authorizerEnv, benchKey, eventFor, HERMETIC_AWS_ENV, median, mintTokens } from './bench/fixtures.ts';
+import { costPerMillion, monthlyFixed, monthlyInvocations, parseFleet, PRICES, type Measured } from './bench/cost.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** One cold start per this many invocations: AWS says cold starts are typically under 1% of invocations. */
+const COLD_EVERY = 100;
 const started = Date.now();
 
 /** Runs a benchmark script in its own process (the handler's log lines go nowhere) and returns its report. */
@@ -27,6 +30,11 @@ function worker<T>(script: string, args: string[] = []): Promise<T> {
 }
 
 const { bytes, gzipBytes } = await buildAuthorizer({ quiet: true });
+const fleetArg = process.argv.indexOf('--fleet');
+if (fleetArg !== -1) {
+  await printFleetCost(process.argv[fleetArg + 1] ?? '');
+  process.exit(0);
+}
 process.stderr.write('warm path');
 
 interface Warm { alg: string; perSecond: Record<string, number>; handlerLatencyMs: { p50: number; p99: number; mean: number } }
@@ -37,45 +45,15 @@ for (const alg of ALGORITHMS) {
 }
 
 process.stderr.write('\ncold start');
-// Fresh processes, as close to a Lambda cold start as this machine gets. NODE_EXTRA_CA_CERTS (set on this
-// machine) costs Node 20 about 80 ms at start-up: it is left out of every run alike.
-const { NODE_EXTRA_CA_CERTS: _ca, ...baseEnv } = process.env;
-const coldKey = await benchKey('ES256');
-const coldSecret = await benchKey('HS256');
-const sm = await startSecretsManager();
-sm.put('bench-secret', coldSecret.secret!);
-const [coldToken] = await mintTokens(coldKey, 1);
-const [coldSecretToken] = await mintTokens(coldSecret, 1);
-const wall = (args: string[], env: Record<string, string | undefined>) => new Promise<number>((resolve, reject) => {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
-  child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${args.join(' ')} exited ${code}`))));
-});
-const coldEnv = (extra: Record<string, string>, token: { token: string; clientId: string }) =>
-  ({ ...baseEnv, ...HERMETIC_AWS_ENV, ...extra, BENCH_BUNDLE: BUNDLE_PATH, BENCH_EVENT: JSON.stringify(eventFor(token.token, token.clientId)) });
-const coldRuns = { baseline: [] as number[], staticKeys: [] as number[], secretsManager: [] as number[] };
-for (let i = 0; i < 15; i += 1) {
-  coldRuns.baseline.push(await wall(['-e', '0'], baseEnv));
-  coldRuns.staticKeys.push(await wall([`${ROOT}scripts/bench/cold.mjs`], coldEnv(authorizerEnv(coldKey), coldToken!)));
-  coldRuns.secretsManager.push(await wall([`${ROOT}scripts/bench/cold.mjs`], coldEnv(authorizerEnv(coldSecret, sm.endpoint), coldSecretToken!)));
-}
-await sm.close();
-const cold = Object.fromEntries(Object.entries(coldRuns).map(([k, v]) => [k, median(v)])) as Record<keyof typeof coldRuns, number>;
+const cold = await measureColdStarts(15);
 
 process.stderr.write('\nmemory (100k invocations)');
 const memory = await worker<{ samples: Array<{ invocations: number; rssMiB: number; heapMiB: number }> }>('memory.ts');
 process.stderr.write('\nupstream calls\n');
 const caching = await worker<{ results: Record<string, { calls: number; allowed: number; of: number }> }>('caching.ts');
 
-// Lambda's public prices, us-east-1, arm64 (aws.amazon.com/lambda/pricing): $0.20 per million requests,
-// $0.0000133334 per GB-second, billed per 1 ms. A function gets CPU in proportion to its memory (one vCPU
-// at 1,769 MB), so the measured time is scaled by 1769/memory: a rough, pessimistic estimate.
-const PRICE_PER_REQUEST = 0.2 / 1e6;
-const PRICE_PER_GB_SECOND = 0.0000133334;
-const costPerMillion = (ms: number, memoryMb: number) => {
-  const billedMs = Math.max(1, Math.ceil(ms * Math.max(1, 1769 / memoryMb)));
-  return 1e6 * (PRICE_PER_REQUEST + (billedMs / 1000) * (memoryMb / 1024) * PRICE_PER_GB_SECOND);
-};
+process.stderr.write('log bytes\n');
+const logBytes = await measureLogBytes();
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
@@ -120,14 +98,103 @@ table([
   ['scenario', 'invocations', 'allowed', 'calls', 'target', ''],
   ...Object.entries(caching.results).map(([name, r]) => [name, fmt(r.of), fmt(r.allowed), fmt(r.calls), cachingTargets[name] !== undefined ? `≤ ${cachingTargets[name]}` : 'a few', mark(r.calls <= (cachingTargets[name] ?? 20))]),
 ]);
-lines.push('Cost per million authorizations, arm64, from the measured mean handler time scaled to the function\'s CPU share');
-lines.push('(1769 MB = 1 vCPU), billed per ms, plus $0.20 per million requests; prices: $0.0000133334/GB-s, us-east-1.');
+lines.push('Log bytes per invocation, as CloudWatch bills them (each line\'s UTF-8 bytes + 26), from the built bundle:');
 table([
-  ['alg', 'mean ms here', '128 MB', '256 MB'],
-  ...warm.map(({ alg, handlerLatencyMs: l }) => [alg, fmt(l.mean, 3), `$${fmt(costPerMillion(l.mean, 128), 3)}`, `$${fmt(costPerMillion(l.mean, 256), 3)}`]),
+  ['invocation', 'billed bytes', 'JWT_LOG_ALLOWS=false', 'target'],
+  ...Object.keys(logBytes.allows).map((name) => [name, fmt(logBytes.allows[name]!), fmt(logBytes.deniesOnly[name]!),
+    name === 'allow' ? `≤ 250 ${mark(logBytes.allows[name]! <= 250)}` : name.startsWith('deny') ? `≤ 400 ${mark(logBytes.allows[name]! <= 400)}` : '']),
 ]);
+// The default deployment signs with the generated HMAC secret: HS256.
+const basis = warm.find((w) => w.alg === 'HS256')!;
+const measured = (denyOnly: boolean): Measured => ({
+  invokeMs: basis.handlerLatencyMs.mean, initMs: cold.secretsManager - cold.baseline,
+  allowBytes: (denyOnly ? logBytes.deniesOnly : logBytes.allows).allow!, denyBytes: averageDenyBytes(logBytes.allows),
+});
+lines.push('All-in cost per million authorizations at the default settings (HS256, the generated secret), arm64, 10% denies: the');
+lines.push('measured mean handler time scaled to the function\'s CPU');
+lines.push(`share (1,769 MB = 1 vCPU) and billed per ms; INIT (billed since 2025-08-01: the measured import + first answer) once per`);
+lines.push(`${fmt(COLD_EVERY)} invocations; logs as measured above. Prices in docs/bench.md (us-east-1, read 2026-12-02).`);
+const row = (label: string, m: Measured, memoryMb: number, target?: number) => {
+  const c = costPerMillion(m, { memoryMb, denyShare: 0.1, invocationsPerColdStart: COLD_EVERY });
+  return [label, `${memoryMb} MB`, `$${fmt(c.requests, 3)}`, `$${fmt(c.duration, 4)}`, `$${fmt(c.init, 4)}`, `$${fmt(c.logsStandard, 3)}`, `$${fmt(c.logsInfrequent, 3)}`,
+    `$${fmt(c.total, 3)}`, target === undefined ? '' : `≤ $${fmt(target, 2)} ${mark(c.total <= target)}`];
+};
+table([
+  ['logging', 'memory', 'requests', 'duration', 'INIT', 'logs (Standard)', 'logs (IA)', 'all-in', 'target'],
+  row('every decision', measured(false), 128), row('every decision', measured(false), 256, 0.35),
+  row('JWT_LOG_ALLOWS=false', measured(true), 128), row('JWT_LOG_ALLOWS=false', measured(true), 256, 0.22),
+]);
+lines.push(`Fixed per month: ${fmt(4 + 5)} metric-filter metrics (allows, denies, cold starts, key-source failures, and one per deny reason seen;`);
+lines.push(`5 reasons assumed) at $${PRICES.metricMonth} and the dashboard at $${PRICES.dashboardMonth}: $${fmt(monthlyFixed(5), 2)}. With JWT_SECRET_ID, each warm container`);
+lines.push(`reads the secret twice per JWT_SECRET_CACHE_SECONDS (300): $${fmt(2 * (3600 / 300) * 24 * 30.4 * PRICES.secretsCall, 3)} per container-month.`, '');
 lines.push(`Ran in ${fmt((Date.now() - started) / 1000, 1)} s.`);
 console.log(lines.join('\n'));
 mkdirSync(`${ROOT}dist`, { recursive: true });
-writeFileSync(`${ROOT}dist/bench.json`, JSON.stringify({ node: process.version, date: new Date().toISOString(), warm, cold, bundle: { bytes, gzipBytes }, memory, caching: caching.results }, null, 2));
+writeFileSync(`${ROOT}dist/bench.json`, JSON.stringify({ node: process.version, date: new Date().toISOString(), warm, cold, bundle: { bytes, gzipBytes }, memory, caching: caching.results, logBytes }, null, 2));
 console.log('Wrote dist/bench.json');
+
+interface LogBytes { allows: Record<string, number>; deniesOnly: Record<string, number> }
+
+async function measureLogBytes(): Promise<LogBytes> {
+  const allows = await worker<{ bytes: Record<string, number> }>('log-bytes.ts', ['allows']);
+  const deniesOnly = await worker<{ bytes: Record<string, number> }>('log-bytes.ts', ['denies-only']);
+  return { allows: allows.bytes, deniesOnly: deniesOnly.bytes };
+}
+
+function averageDenyBytes(bytes: Record<string, number>): number {
+  const denies = Object.entries(bytes).filter(([name]) => name.startsWith('deny')).map(([, b]) => b);
+  return denies.reduce((a, b) => a + b, 0) / denies.length;
+}
+
+/** `npm run bench -- --fleet devices=10000,reconnects=4/day,refresh=3600`: a fleet's monthly bill at the default settings. */
+async function printFleetCost(spec: string): Promise<void> {
+  let fleet;
+  try {
+    fleet = parseFleet(spec);
+  } catch (err) {
+    console.error(`${(err as Error).message}\nusage: npm run bench -- --fleet devices=N[,reconnects=N/day][,refresh=SECONDS]`);
+    process.exit(2);
+  }
+  process.stderr.write('measuring HS256 (the default deployment\'s generated secret), the log lines and the cold start (about 30 s)\n');
+  const [basis, logBytes, cold] = [await worker<Warm>('warm.ts', ['HS256']), await measureLogBytes(), await measureColdStarts(5)];
+  const invocations = monthlyInvocations(fleet);
+  const fixed = monthlyFixed(5);
+  const out = [`Fleet: ${fleet.devices.toLocaleString('en-US')} devices, ${fleet.reconnectsPerDay} connects a day each${fleet.refreshSeconds ? `, policy refresh every ${fleet.refreshSeconds} s` : ', no periodic refresh'}:`,
+    `${Math.round(invocations).toLocaleString('en-US')} authorizations a month (10% denies assumed, 256 MB arm64, one cold start per ${COLD_EVERY}).`, ''];
+  for (const [label, denyOnly] of [['every decision logged', false], ['JWT_LOG_ALLOWS=false', true]] as const) {
+    const m: Measured = { invokeMs: basis.handlerLatencyMs.mean, initMs: cold.secretsManager - cold.baseline, allowBytes: (denyOnly ? logBytes.deniesOnly : logBytes.allows).allow!, denyBytes: averageDenyBytes(logBytes.allows) };
+    const c = costPerMillion(m, { memoryMb: 256, denyShare: 0.1, invocationsPerColdStart: COLD_EVERY });
+    out.push(`${label.padEnd(22)} $${(c.total * invocations / 1e6).toFixed(2)} a month per-invocation charges ($${c.total.toFixed(3)} per million) + $${fixed.toFixed(2)} fixed (metrics, dashboard)`);
+  }
+  console.log(out.join('\n'));
+}
+
+/**
+ * Fresh processes, as close to a Lambda cold start as this machine gets: `node -e 0`, and the bundle imported
+ * and answering one CONNECT with static keys and with Secrets Manager, interleaved; medians of `runs`.
+ */
+async function measureColdStarts(runs: number): Promise<{ baseline: number; staticKeys: number; secretsManager: number }> {
+  // NODE_EXTRA_CA_CERTS (set on this machine) costs Node 20 about 80 ms at start-up: it is left out of every run alike.
+  const { NODE_EXTRA_CA_CERTS: _ca, ...baseEnv } = process.env;
+  const coldKey = await benchKey('ES256');
+  const coldSecret = await benchKey('HS256');
+  const sm = await startSecretsManager();
+  sm.put('bench-secret', coldSecret.secret!);
+  const [coldToken] = await mintTokens(coldKey, 1);
+  const [coldSecretToken] = await mintTokens(coldSecret, 1);
+  const wall = (args: string[], env: Record<string, string | undefined>) => new Promise<number>((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+  });
+  const coldEnv = (extra: Record<string, string>, token: { token: string; clientId: string }) =>
+    ({ ...baseEnv, ...HERMETIC_AWS_ENV, ...extra, BENCH_BUNDLE: BUNDLE_PATH, BENCH_EVENT: JSON.stringify(eventFor(token.token, token.clientId)) });
+  const samples = { baseline: [] as number[], staticKeys: [] as number[], secretsManager: [] as number[] };
+  for (let i = 0; i < runs; i += 1) {
+    samples.baseline.push(await wall(['-e', '0'], baseEnv));
+    samples.staticKeys.push(await wall([`${ROOT}scripts/bench/cold.mjs`], coldEnv(authorizerEnv(coldKey), coldToken!)));
+    samples.secretsManager.push(await wall([`${ROOT}scripts/bench/cold.mjs`], coldEnv(authorizerEnv(coldSecret, sm.endpoint), coldSecretToken!)));
+  }
+  await sm.close();
+  return { baseline: median(samples.baseline), staticKeys: median(samples.staticKeys), secretsManager: median(samples.secretsManager) };
+}
