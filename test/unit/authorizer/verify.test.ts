@@ -125,11 +125,12 @@ describe('verifyToken', () => {
 
   // RFC 7515 §4.1.11: a recipient that does not understand a `crit` extension must reject the JWS.
   it.each([
-    ['a crit header it does not understand', { alg: 'ES256', crit: ['x-custom'], 'x-custom': 1 }, 'ERR_JOSE_NOT_SUPPORTED'],
-    ['a b64=false header (RFC 7797; a JWT must not)', { alg: 'ES256', crit: ['b64'], b64: false }, 'ERR_JWT_INVALID'],
-  ])('denies %s with a good signature', async (_name, header, jose) => {
+    ['a crit header it does not understand', { alg: 'ES256', crit: ['x-custom'], 'x-custom': 1 }],
+    ['a b64=false header (RFC 7797; a JWT must not)', { alg: 'ES256', crit: ['b64'], b64: false }],
+    ['an empty crit', { alg: 'ES256', crit: [] }],
+  ])('denies %s with a good signature', async (_name, header) => {
     const token = await signRawES256(signers.ES256!, JSON.stringify({ ...header, kid: signers.ES256!.kid }), JSON.stringify(at({})));
-    expect(await outcome(token)).toMatchObject({ code: 'TOKEN_MALFORMED', detail: { jose } });
+    expect(await outcome(token)).toMatchObject({ code: 'TOKEN_MALFORMED', detail: { why: 'crit: no JWS extension is understood here' } });
   });
 
   it('verifies the same token built by hand, so the raw signer is sound', async () => {
