@@ -3,6 +3,8 @@
 // Run by scripts/bench.ts in a child process whose stdout (the handler's log lines) goes nowhere.
 import { constants, createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
 import { importJWK, jwtVerify, type CryptoKey } from 'jose';
+import { JwtVerifier } from 'aws-jwt-verify';
+import { createVerifier } from 'fast-jwt';
 import { importAuthorizer } from '../../local/bundle.ts';
 import { lambdaContext } from '../../local/iot-event.ts';
 import { startSecretsManager } from '../../local/secrets-manager-emulator.ts';
@@ -42,6 +44,16 @@ const rawVerify: Record<Alg, (i: number) => boolean> = {
   EdDSA: (i) => cryptoVerify(null, parts[i]!.input, key.verifyKey, parts[i]!.signature),
 };
 
+// What a user would write instead of us: AWS's aws-jwt-verify (no HMAC), with the same key cached so that it
+// never fetches, verifying synchronously; for HS256, fast-jwt without its cache. Bench-only dependencies.
+const awsVerifier = key.publicJwk !== undefined && ['RS256', 'ES256', 'EdDSA'].includes(alg)
+  ? JwtVerifier.create({ issuer: ISSUER, audience: AUDIENCE, jwksUri: 'https://idp.bench.example/.well-known/jwks.json' })
+  : undefined;
+awsVerifier?.cacheJwks({ keys: [key.publicJwk as never] });
+const fastVerify = key.secret !== undefined
+  ? createVerifier({ key: Buffer.from(key.secret), algorithms: ['HS256'], allowedIss: ISSUER, allowedAud: AUDIENCE, cache: false })
+  : undefined;
+
 type Op = (i: number) => Promise<unknown> | unknown;
 const latencies: number[] = [];
 const ops: Record<string, Op> = {
@@ -56,6 +68,11 @@ const ops: Record<string, Op> = {
   // A token seen again: the same one every call.
   handlerRepeat: async () => { await handler(events[0]!, lambdaContext()); },
   joseRepeat: () => jwtVerify(tokens[0]!.token, joseKey, joseOptions),
+  ...(awsVerifier && {
+    awsJwtVerify: (i: number) => awsVerifier.verifySync(tokens[i]!.token),
+    awsJwtVerifyRepeat: () => awsVerifier.verifySync(tokens[0]!.token),
+  }),
+  ...(fastVerify && { fastJwt: (i: number) => fastVerify(tokens[i]!.token) }),
 };
 
 let cursor = 0;
