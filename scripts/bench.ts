@@ -119,10 +119,10 @@ const measured = (denyOnly: boolean): Measured => ({
   invokeMs: basis.handlerLatencyMs.mean, initMs: cold.secretsManager - cold.baseline,
   allowBytes: (denyOnly ? logBytes.deniesOnly : logBytes.allows).allow!, denyBytes: averageDenyBytes(logBytes.allows),
 });
-lines.push('All-in cost per million authorizations at the default settings (HS256, the generated secret), arm64, 10% denies: the');
-lines.push('measured mean handler time scaled to the function\'s CPU');
-lines.push(`share (1,769 MB = 1 vCPU) and billed per ms; INIT (billed since 2025-08-01: the measured import + first answer) once per`);
-lines.push(`${fmt(COLD_EVERY)} invocations; logs as measured above. Prices in docs/bench.md (us-east-1, read 2026-12-02).`);
+lines.push('All-in cost per million authorizations at the default settings (HS256, the generated secret), arm64, 10% denies:');
+lines.push('the measured mean handler time scaled to the function\'s CPU share (1,769 MB = 1 vCPU) and billed per ms; INIT (billed');
+lines.push(`since 2025-08-01: the measured import + first answer) once per ${fmt(COLD_EVERY)} invocations; logs as measured above.`);
+lines.push('Prices in docs/bench.md (us-east-1, read 2026-12-02).');
 const row = (label: string, m: Measured, memoryMb: number, target?: number) => {
   const c = costPerMillion(m, { memoryMb, denyShare: 0.1, invocationsPerColdStart: COLD_EVERY });
   return [label, `${memoryMb} MB`, `$${fmt(c.requests, 3)}`, `$${fmt(c.duration, 4)}`, `$${fmt(c.init, 4)}`, `$${fmt(c.logsStandard, 3)}`, `$${fmt(c.logsInfrequent, 3)}`,
