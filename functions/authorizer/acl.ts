@@ -1,16 +1,24 @@
 import type { JWTPayload } from 'jose';
 import type { Config } from './config.ts';
-import { compileRules, type CompiledRules } from './rules/compile-rules.ts';
+import { planPolicy, type PolicyPlan } from './policy.ts';
+import { compileRules } from './rules/compile-rules.ts';
 import { compileTemplate, instantiate, type CompiledTemplate } from './rules/compiled-templates.ts';
 import { rulesFromClaims } from './rules/parse-rules.ts';
 import type { PlaceholderValues } from './rules/placeholders.ts';
 import { renderRules } from './rules/render-rules.ts';
 import type { RuleTemplate } from './rules/rule.ts';
 
-export interface ClientRules extends CompiledRules {
+export interface ClientRules {
   /** Where the client's own rules came from. */
   readonly source: 'token' | 'default' | 'none';
   readonly ruleCount: number;
+  /** True when the policy allows exactly what the rules allow; false when it took the stricter side. */
+  readonly exact: boolean;
+  /** Where and why it is stricter, for the log. */
+  readonly notes: readonly string[];
+  /** The policy's statements, and how to fill this client's values into their resources. */
+  readonly plan: PolicyPlan;
+  readonly fill?: (resource: string) => string;
 }
 
 export type RulesFor = (payload: JWTPayload, who: PlaceholderValues) => ClientRules;
@@ -47,8 +55,12 @@ export function createRulesFor(config: Config): RulesFor {
 
   return (payload, who) => {
     const { source, template, templates } = load(payload);
-    if (template !== undefined) return { ...instantiate(template, who), source, ruleCount: template.ruleCount };
+    if (template !== undefined) {
+      const { exact, notes, plan, fill } = instantiate(template, who);
+      return { exact, notes, plan, fill, source, ruleCount: template.ruleCount };
+    }
     const rules = renderRules(templates, who);
-    return { ...compileRules(rules), source, ruleCount: rules.length };
+    const { grants, exact, notes } = compileRules(rules);
+    return { exact, notes, plan: planPolicy(grants), source, ruleCount: rules.length };
   };
 }

@@ -5,7 +5,7 @@ import { IOT_MAX_SECONDS, IOT_MIN_SECONDS, type Config } from './config.ts';
 import { connectionIdOf, readConnectRequest, type ConnectRequest } from './connect-request.ts';
 import { clipForLog, Denied, detailForLog, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
 import { createKeySources } from './keys/key-source.ts';
-import { buildPolicy, iotArnPrefix, literalClientId, type PolicyDocument } from './policy.ts';
+import { iotArnPrefix, literalClientId, renderPolicy, type PolicyDocument } from './policy.ts';
 import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
 import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
@@ -105,7 +105,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     const rules = rulesFor(payload, who);
     return {
       rules: { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) },
-      policy: buildPolicy(arnPrefix, clientId, rules.grants),
+      policy: renderPolicy(arnPrefix, clientId, rules.plan, rules.fill),
       principal: principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId),
     };
   }

@@ -58,19 +58,23 @@ const RESOURCE_TYPE: Readonly<Record<Grant['action'], string>> = {
   'iot:Publish': 'topic', 'iot:RetainPublish': 'topic', 'iot:Receive': 'topic', 'iot:Subscribe': 'topicfilter',
 };
 
-/**
- * The policy documents: Connect for this client id, then the grants, grouped into as few statements as
- * their action sets allow and split across documents to stay within IoT's limits.
- * @throws Denied POLICY_TOO_LARGE when even ten documents cannot hold them
- */
-export function buildPolicy(arnPrefix: string, clientId: string, grants: readonly Grant[] = []): PolicyDocument[] {
-  const statements: PolicyStatement[] = [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
-  // Resources sharing the same effect and set of actions share one statement.
+/** The statements a set of grants makes, before any client's values or ARN are put in: computed once per rule set. */
+export interface PolicyPlan {
+  readonly statements: readonly PlannedStatement[];
+}
+
+export interface PlannedStatement {
+  readonly effect: Grant['effect'];
+  readonly actions: readonly string[];
+  /** `topic/<pattern>` or `topicfilter/<pattern>`, patterns possibly holding a client's stand-ins. */
+  readonly resources: readonly string[];
+}
+
+/** Groups grants into as few statements as their action sets allow: resources with the same effect and actions share one. */
+export function planPolicy(grants: readonly Grant[]): PolicyPlan {
   const byResource = new Map<string, { effect: Grant['effect']; resource: string; actions: Set<string> }>();
   for (const { effect, action, pattern } of grants) {
-    const resource = `${arnPrefix}:${RESOURCE_TYPE[action]}/${pattern}`;
-    // The last check before IoT reads it, whatever path the pattern took: literal text stays literal.
-    if (POLICY_VARIABLE.test(pattern)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
+    const resource = `${RESOURCE_TYPE[action]}/${pattern}`;
     const key = `${effect}\u0000${resource}`;
     const entry = byResource.get(key) ?? { effect, resource, actions: new Set<string>() };
     entry.actions.add(action);
@@ -84,10 +88,40 @@ export function buildPolicy(arnPrefix: string, clientId: string, grants: readonl
     group.resources.push(resource);
     groups.set(groupKey, group);
   }
-  for (const { effect, actions, resources } of groups.values()) {
-    statements.push({ Effect: effect, Action: actions.length === 1 ? actions[0]! : actions, Resource: resources });
+  return { statements: [...groups.values()] };
+}
+
+const unchanged = (resource: string) => resource;
+
+/**
+ * The policy documents for one client: Connect for its client id, then the planned statements with its
+ * values filled in (`fill`) and the ARN prefixed, split across documents to stay within IoT's limits.
+ * @throws Denied POLICY_TOO_LARGE when even ten documents cannot hold them; PLACEHOLDER_VALUE_INVALID
+ */
+export function renderPolicy(arnPrefix: string, clientId: string, plan: PolicyPlan, fill: (resource: string) => string = unchanged): PolicyDocument[] {
+  const statements: PolicyStatement[] = [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
+  for (const { effect, actions, resources } of plan.statements) {
+    statements.push({
+      Effect: effect,
+      Action: actions.length === 1 ? actions[0]! : actions,
+      Resource: resources.map((resource) => {
+        const filled = fill(resource);
+        // The last check before IoT reads it, whatever path the pattern took: literal text stays literal.
+        if (POLICY_VARIABLE.test(filled)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
+        return `${arnPrefix}:${filled}`;
+      }),
+    });
   }
   return pack(statements);
+}
+
+/**
+ * The policy documents: Connect for this client id, then the grants, grouped into as few statements as
+ * their action sets allow and split across documents to stay within IoT's limits.
+ * @throws Denied POLICY_TOO_LARGE when even ten documents cannot hold them
+ */
+export function buildPolicy(arnPrefix: string, clientId: string, grants: readonly Grant[] = []): PolicyDocument[] {
+  return renderPolicy(arnPrefix, clientId, planPolicy(grants));
 }
 
 const EMPTY_DOCUMENT_CHARS = JSON.stringify({ Version: '2012-10-17', Statement: [] }).length;

@@ -1,4 +1,5 @@
 import { Denied } from '../deny.ts';
+import { planPolicy, type PolicyPlan } from '../policy.ts';
 import { compileRules, type CompiledRules, type Grant } from './compile-rules.ts';
 import { MAX_TOPIC_BYTES } from './parse-rules.ts';
 import { placeholderValue, usesPlaceholder, valueAfter, type PlaceholderValues } from './placeholders.ts';
@@ -11,14 +12,34 @@ const STAND_IN = { clientid: '\uE000clientid\uE001', username: '\uE000username\u
 const STAND_INS = /\uE000(clientid|username)\uE001/g;
 const HAS_STAND_IN = /\uE000(?:clientid|username)\uE001/;
 const widen = (pattern: string) => pattern.replace(STAND_INS, '*');
+// Splits a pattern around its stand-ins: literal text at even indices, placeholder names at odd ones.
+const SPLIT = /\uE000(clientid|username)\uE001/;
+type Name = 'clientid' | 'username';
+const splitParts = (text: string): readonly string[] => text.split(SPLIT);
 
 /** A rule set compiled once for every client: grants with stand-ins where the client's values go. */
 export interface CompiledTemplate extends CompiledRules {
   readonly ruleCount: number;
   /** The rule that first uses each placeholder (for the deny detail), if any does. */
   readonly uses: Readonly<Partial<Record<'clientid' | 'username', string>>>;
-  /** Filled MQTT filters with stand-ins, to check their length once the values are known. */
-  readonly filters: readonly { readonly label: string; readonly filter: string }[];
+  /** Filled MQTT filters with stand-ins, split around them, to check their length once the values are known. */
+  readonly filters: readonly { readonly label: string; readonly parts: readonly string[] }[];
+  /** The policy's statements with stand-ins, planned once for every client. */
+  readonly plan: PolicyPlan;
+  /** Each planned resource that holds a stand-in, split around them, so that a client's policy is filled by concatenation. */
+  readonly parts: ReadonlyMap<string, readonly string[]>;
+  /** Placeholders that some pattern has right after a `$`: a value starting with `{` or `(` would make a policy variable there. */
+  readonly afterDollar: readonly Name[];
+}
+
+/** A template filled in for one client: its policy plan and the fill, the grants themselves on demand. */
+export interface InstantiatedRules {
+  readonly exact: boolean;
+  readonly notes: readonly string[];
+  readonly plan: PolicyPlan;
+  readonly fill: (resource: string) => string;
+  /** The filled grants (for tests and comparisons; the policy is rendered from the plan). */
+  readonly grants: readonly Grant[];
 }
 
 /**
@@ -40,38 +61,62 @@ export function compileTemplate(templates: readonly RuleTemplate[]): CompiledTem
     throw err;
   }
   const uses: Partial<Record<'clientid' | 'username', string>> = {};
-  const filters: { label: string; filter: string }[] = [];
   templates.forEach((template) => template.topics.forEach((topic) => {
     if (topic.kind === 'eq') return; // placeholders after `eq ` stay literal
     const text = topic.kind === 'regex' ? topic.regex : topic.filter;
     for (const name of ['clientid', 'username'] as const) if (usesPlaceholder(text, name)) uses[name] ??= template.label;
   }));
-  for (const rule of rules) if (rule.topic.kind === 'mqtt' && HAS_STAND_IN.test(rule.topic.filter)) filters.push({ label: rule.label, filter: rule.topic.filter });
-  return { ...compileRules(rules, { analysisView: widen }), ruleCount: rules.length, uses, filters };
+  const filters = rules.filter((rule) => rule.topic.kind === 'mqtt' && HAS_STAND_IN.test(rule.topic.filter))
+    .map((rule) => ({ label: rule.label, parts: splitParts((rule.topic as { filter: string }).filter) }));
+  const compiled = compileRules(rules, { analysisView: widen });
+  const plan = planPolicy(compiled.grants);
+  const parts = new Map<string, readonly string[]>();
+  const afterDollar = new Set<Name>();
+  for (const resource of plan.statements.flatMap((statement) => statement.resources)) {
+    if (!HAS_STAND_IN.test(resource)) continue;
+    const split = splitParts(resource);
+    parts.set(resource, split);
+    for (let i = 1; i < split.length; i += 2) if (split[i - 1]!.endsWith('$')) afterDollar.add(split[i] as Name);
+  }
+  return { ...compiled, ruleCount: rules.length, uses, filters, plan, parts, afterDollar: [...afterDollar] };
 }
 
+const join = (parts: readonly string[], values: Partial<Record<Name, string>>): string => {
+  let text = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) text += values[parts[i] as Name]! + parts[i + 1]!;
+  return text;
+};
+
 /**
- * The compiled template for one client: its values checked and filled in.
+ * The compiled template for one client: its values checked, and filled in as the policy is rendered.
  * @throws Denied PLACEHOLDER_VALUE_INVALID
  */
-export function instantiate(template: CompiledTemplate, who: PlaceholderValues): CompiledRules {
-  const values: Partial<Record<'clientid' | 'username', string>> = {};
+export function instantiate(template: CompiledTemplate, who: PlaceholderValues): InstantiatedRules {
+  const values: Partial<Record<Name, string>> = {};
   for (const name of ['clientid', 'username'] as const) {
     const label = template.uses[name];
     if (label !== undefined) values[name] = placeholderValue(name, who, label);
   }
-  // One pass: text a value brings in is never read as a stand-in. Each value is checked against the text
-  // before it too: a `$` there and a `{` in the value would make a policy variable.
-  const fill = (text: string) => text.replace(STAND_INS, (_m, name: 'clientid' | 'username', offset: number) =>
-    valueAfter(text[offset - 1] ?? '', values[name] ?? '', name, template.uses[name] ?? ''));
-  for (const { label, filter } of template.filters) {
-    if (Buffer.byteLength(fill(filter)) > MAX_TOPIC_BYTES) {
+  // A `$` the rule wrote before a placeholder, and a `{` in the value, would make a policy variable.
+  for (const name of template.afterDollar) valueAfter('$', values[name]!, name, template.uses[name]!);
+  for (const { label, parts } of template.filters) {
+    if (Buffer.byteLength(join(parts, values)) > MAX_TOPIC_BYTES) {
       throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, why: `the filled topic is longer than ${MAX_TOPIC_BYTES} bytes` });
     }
   }
+  // One pass over each text: what a value brings in is never read as a stand-in.
+  const fillText = (text: string) => text.replace(STAND_INS, (_m, name: Name) => values[name] ?? '');
+  const fill = (resource: string) => {
+    const parts = template.parts.get(resource);
+    return parts === undefined ? resource : join(parts, values);
+  };
   return {
-    grants: template.grants.map((g): Grant => ({ ...g, pattern: fill(g.pattern) })),
     exact: template.exact,
-    notes: template.notes.map(fill),
+    notes: template.notes.length === 0 ? template.notes : template.notes.map(fillText),
+    plan: template.plan,
+    fill,
+    get grants() {
+      return template.grants.map((g): Grant => ({ ...g, pattern: fillText(g.pattern) }));
+    },
   };
 }

@@ -5,6 +5,7 @@ import { compileRules } from '../../../../functions/authorizer/rules/compile-rul
 import { rulesFromJson } from '../../../../functions/authorizer/rules/parse-rules.ts';
 import { renderRules } from '../../../../functions/authorizer/rules/render-rules.ts';
 import { toDenied } from '../../../../functions/authorizer/deny.ts';
+import { buildPolicy, renderPolicy, type PolicyDocument } from '../../../../functions/authorizer/policy.ts';
 
 const outcome = (fn: () => { grants: readonly object[]; exact: boolean; notes: readonly string[] }) => {
   try {
@@ -41,6 +42,22 @@ describe('compiling a rule set once and filling in each client', () => {
       }
       expect(viaTemplate.grants).toEqual(direct.grants);
       if (viaTemplate.exact && !direct.unproven) expect(direct.exact).toBe(true);
+    }), { numRuns: 1500 });
+  });
+
+  it('renders the same policy from the plan, filled in per client, as from the filled grants', () => {
+    const ARN = 'arn:aws:iot:eu-west-1:123456789012';
+    // Every (effect, action, resource) a policy states: the packing may differ, the grants may not.
+    const triples = (documents: readonly PolicyDocument[]) => [...new Set(documents.flatMap((d) => d.Statement.flatMap((st) =>
+      [st.Action].flat().flatMap((action) => [st.Resource].flat().map((resource) => `${st.Effect} ${action} ${resource}`)))))].sort();
+    fc.assert(fc.property(fc.array(rule, { maxLength: 5 }), value, fc.option(value, { nil: undefined }), (rules, clientId, username) => {
+      const templates = rulesFromJson(rules, 'acl');
+      const compiled = compileTemplate(templates);
+      if (compiled === undefined) return;
+      const who = { clientId, username };
+      const viaPlan = (() => { try { const r = instantiate(compiled, who); return triples(renderPolicy(ARN, 'dev', r.plan, r.fill)); } catch (err) { return toDenied(err).code; } })();
+      const direct = (() => { try { return triples(buildPolicy(ARN, 'dev', compileRules(renderRules(templates, who)).grants)); } catch (err) { return toDenied(err).code; } })();
+      expect(viaPlan).toEqual(direct);
     }), { numRuns: 1500 });
   });
 
