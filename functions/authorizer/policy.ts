@@ -23,7 +23,7 @@ const MAX_CLIENT_ID_LENGTH = 128;
 // `*` and `?` are wildcards in a policy resource and `${` opens a policy variable: a client id holding any
 // of them would not be read literally; braces are refused too, so that no rule text around a client id can
 // turn it into a variable. Control characters have no place in an ARN.
-const NOT_LITERAL = /[*?{}\u0000-\u001f\u007f]|\$\{/;
+const NOT_LITERAL = /[*?{}\u0000-\u001f\u007f]|\$[{(]/;
 
 // The compiler never writes a policy variable: any `${` or `$(` in a finished resource came from a value.
 const POLICY_VARIABLE = /\$[{(]/;
@@ -35,7 +35,7 @@ const POLICY_VARIABLE = /\$[{(]/;
 export function literalClientId(clientId: string | undefined): string {
   if (clientId === undefined || clientId === '') throw new Denied('CLIENT_ID_INVALID', { why: 'missing' });
   if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new Denied('CLIENT_ID_INVALID', { why: 'too long' });
-  if (NOT_LITERAL.test(clientId)) throw new Denied('CLIENT_ID_INVALID', { why: 'holds * ? { } ${ or a control character' });
+  if (NOT_LITERAL.test(clientId)) throw new Denied('CLIENT_ID_INVALID', { why: 'holds * ? { } $( or a control character' });
   if (!clientId.isWellFormed()) throw new Denied('CLIENT_ID_INVALID', { why: 'holds a lone surrogate' });
   return clientId;
 }

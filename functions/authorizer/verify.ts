@@ -1,6 +1,6 @@
-import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { Config } from './config.ts';
-import { Denied, toDenied } from './deny.ts';
+import { Denied } from './deny.ts';
 import { findCandidates, type KeySource } from './keys/key-source.ts';
 import type { TrustedKey } from './keys/key-material.ts';
 import { checkRegisteredClaims, checkTimeClaims } from './registered-claims.ts';
@@ -25,22 +25,33 @@ export interface TokenHeader {
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
+ * A segment of a compact JWS as the JSON object it encodes. Decoded here rather than by jose: one
+ * base64url pass and JSON.parse, half of jose's time (it converts to base64 and decodes per segment).
+ * @throws Denied TOKEN_MALFORMED
+ */
+function decodeSegment(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw new Denied('TOKEN_MALFORMED', { why: `${what} is not JSON` });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Denied('TOKEN_MALFORMED', { why: `${what} is not a JSON object` });
+  return value as Record<string, unknown>;
+}
+
+/**
  * Reads the protected header of a compact JWS.
  * @throws Denied TOKEN_MALFORMED
  */
 export function readHeader(token: string): TokenHeader {
   if (!COMPACT_JWS.test(token)) throw new Denied('TOKEN_MALFORMED', { why: 'not a compact JWS (three base64url segments)' });
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    throw new Denied('TOKEN_MALFORMED', { why: 'header is not a JSON object' });
-  }
+  const header = decodeSegment(token.slice(0, token.indexOf('.')), 'header');
   if (typeof header.alg !== 'string') throw new Denied('TOKEN_MALFORMED', { why: 'header has no alg' });
   if (header.kid !== undefined && typeof header.kid !== 'string') throw new Denied('TOKEN_MALFORMED', { why: 'kid is not a string' });
   // RFC 7515 §4.1.11: a recipient MUST reject a token whose `crit` names an extension it does not understand.
   if (header.crit !== undefined) throw new Denied('TOKEN_MALFORMED', { why: 'crit: no JWS extension is understood here' });
-  return { alg: header.alg, kid: header.kid };
+  return { alg: header.alg, kid: header.kid as string | undefined };
 }
 
 /**
@@ -107,11 +118,8 @@ function tryKeys(token: string, keys: readonly TrustedKey[], alg: string): { pay
   return key === undefined ? undefined : { payload: decodePayload(token), key };
 }
 
-/** The payload of a verified token: a JSON object (jose's decoder). @throws Denied TOKEN_MALFORMED */
+/** The payload of a verified token. @throws Denied TOKEN_MALFORMED */
 function decodePayload(token: string): JWTPayload {
-  try {
-    return decodeJwt(token);
-  } catch (err) {
-    throw toDenied(err);
-  }
+  const first = token.indexOf('.');
+  return decodeSegment(token.slice(first + 1, token.lastIndexOf('.')), 'payload') as JWTPayload;
 }

@@ -80,7 +80,7 @@ describe('12.1 policy-variable injection through a placeholder', () => {
 
   it('refuses a client id holding braces (CLIENT_ID_INVALID)', async () => {
     const token = await mint(signer, {});
-    for (const clientId of ['{iot:ClientId}', 'a{b', 'a}b']) expect(await verdict(authorizerWith(), token, { clientId })).toBe('CLIENT_ID_INVALID');
+    for (const clientId of ['{iot:ClientId}', 'a{b', 'a}b', '$($', 'x$(y)']) expect(await verdict(authorizerWith(), token, { clientId })).toBe('CLIENT_ID_INVALID');
   });
 
   it('buildPolicy refuses any resource holding ${ or $( whatever path the pattern took', () => {
