@@ -46,13 +46,18 @@ export function literalClientId(clientId: string | undefined): string {
  * @throws Denied INTERNAL when the ARN is not a Lambda function ARN
  */
 export function iotArnPrefix(invokedFunctionArn: string | undefined): string {
+  // A container is always invoked under the same ARN (or its alias): read it once.
+  if (invokedFunctionArn !== undefined && invokedFunctionArn === lastArn.function) return lastArn.iot;
   const parts = (invokedFunctionArn ?? '').split(':');
   const [arn, partition, service, region, account] = parts;
   if (arn !== 'arn' || service !== 'lambda' || !partition || !region || !/^\d{12}$/.test(account ?? '')) {
     throw new Denied('INTERNAL', { why: 'context.invokedFunctionArn is not a Lambda function ARN' });
   }
-  return `arn:${partition}:iot:${region}:${account}`;
+  lastArn = { function: invokedFunctionArn!, iot: `arn:${partition}:iot:${region}:${account}` };
+  return lastArn.iot;
 }
+
+let lastArn = { function: '', iot: '' };
 
 const RESOURCE_TYPE: Readonly<Record<Grant['action'], string>> = {
   'iot:Publish': 'topic', 'iot:RetainPublish': 'topic', 'iot:Receive': 'topic', 'iot:Subscribe': 'topicfilter',
@@ -130,14 +135,29 @@ const EMPTY_DOCUMENT_CHARS = JSON.stringify({ Version: '2012-10-17', Statement: 
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const size = (value: unknown) => (typeof value === 'string' && !NEEDS_ESCAPE.test(value) ? value.length + 2 : JSON.stringify(value).length);
 
+// `{"Effect":…,"Action":…,"Resource":[]}`: effects and actions are our own ASCII names, never escaped.
+const SHELL_CHARS = '{"Effect":,"Action":,"Resource":[]}'.length;
+const shellSize = ({ Effect, Action }: PolicyStatement) =>
+  SHELL_CHARS + Effect.length + 2 + (typeof Action === 'string' ? Action.length + 2 : Action.reduce((n, a) => n + a.length + 3, 1));
+
 // Greedy: fill a document, then start the next; a statement's resources may continue in the next document.
+// Most clients' policies fit one document: that is found by adding the sizes once, without splitting.
 function pack(statements: readonly PolicyStatement[]): PolicyDocument[] {
+  let total = EMPTY_DOCUMENT_CHARS - 1;
+  for (const statement of statements) {
+    total += shellSize(statement) + 1;
+    const resources = statement.Resource;
+    if (typeof resources === 'string') total += size(resources);
+    else for (const resource of resources) total += size(resource) + 1;
+    if (total > MAX_DOCUMENT_CHARS) break;
+  }
+  if (total <= MAX_DOCUMENT_CHARS) return [{ Version: '2012-10-17', Statement: statements }];
   const documents: PolicyStatement[][] = [[]];
   let used = EMPTY_DOCUMENT_CHARS;
   for (const statement of statements) {
     const resources = typeof statement.Resource === 'string' ? [statement.Resource] : statement.Resource;
     let current: string[] = [];
-    const shell = size({ ...statement, Resource: [] }) + 1; // +1: the comma between statements
+    const shell = shellSize(statement) + 1; // +1: the comma between statements
     const flush = () => {
       if (current.length === 0) return;
       documents.at(-1)!.push({ ...statement, Resource: current.length === 1 && typeof statement.Resource === 'string' ? current[0]! : current });

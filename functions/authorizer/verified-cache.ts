@@ -22,6 +22,7 @@ export class VerifiedTokenCache {
   constructor(private readonly maxEntries: number, private readonly maxChars = maxEntries * 1024) {}
 
   get(token: string): VerifiedEntry | undefined {
+    if (this.entries.size === 0) return undefined; // nothing to find: skip hashing a long token string
     const entry = this.entries.get(token);
     if (entry !== undefined) {
       // Map keeps insertion order: re-inserting marks the entry most recently used.

@@ -13,6 +13,7 @@ export function memorySource(keys: readonly TrustedKey[] | 'unavailable', option
       if (current === 'unavailable') throw new Denied('KEY_SOURCE_UNAVAILABLE', { source: 'memory' });
       return current;
     },
+    fresh: () => (current === 'unavailable' ? undefined : current),
     refetch: async () => {
       source.refetches += 1;
       const next = options.onRefetch?.();

@@ -13,6 +13,8 @@ export interface KeySource {
   keys(): Promise<readonly TrustedKey[]>;
   /** An unscheduled refetch after a miss, rate-limited by the source; resolves true when keys were reloaded. */
   refetch(): Promise<boolean>;
+  /** Its keys now, if it has them and they need no refresh: the common case, answered without a promise. */
+  fresh(): readonly TrustedKey[] | undefined;
   /** A signature miss may mean the key was rotated under the same (or no) `kid`, as a secret's value is. */
   readonly refetchOnSignatureMiss: boolean;
 }
@@ -32,7 +34,7 @@ export function createKeySources(config: Config, deps: KeySourceDeps): KeySource
   const cooldownMs = config.keyRefetchCooldownSeconds * 1000;
   if (config.staticKeys.length > 0) {
     const keys = config.staticKeys;
-    sources.push({ name: 'static', keys: async () => keys, refetch: async () => false, refetchOnSignatureMiss: false });
+    sources.push({ name: 'static', keys: async () => keys, refetch: async () => false, fresh: () => keys, refetchOnSignatureMiss: false });
   }
   const { secretsManager, jwksUrl } = config;
   if (secretsManager !== undefined) {
@@ -40,14 +42,14 @@ export function createKeySources(config: Config, deps: KeySourceDeps): KeySource
       name: 'JWT_SECRET_ID', load: () => fetchSecretKeys(secretsManager, { ...options, onSkipped: (why) => deps.onKeySkipped?.('JWT_SECRET_ID', why) }),
       maxAgeMs: secretsManager.cacheSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
     });
-    sources.push({ name: 'JWT_SECRET_ID', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: true });
+    sources.push({ name: 'JWT_SECRET_ID', keys: () => cache.keys(), refetch: () => cache.refetch(), fresh: () => cache.fresh(), refetchOnSignatureMiss: true });
   }
   if (jwksUrl !== undefined) {
     const cache = new RefreshingKeyCache({
       name: 'JWT_JWKS_URL', load: createJwksLoader(jwksUrl, options),
       maxAgeMs: jwksUrl.refreshSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
     });
-    sources.push({ name: 'JWT_JWKS_URL', keys: () => cache.keys(), refetch: () => cache.refetch(), refetchOnSignatureMiss: false });
+    sources.push({ name: 'JWT_JWKS_URL', keys: () => cache.keys(), refetch: () => cache.refetch(), fresh: () => cache.fresh(), refetchOnSignatureMiss: false });
   }
   return sources;
 }
@@ -70,7 +72,15 @@ export interface Candidates {
 
 /** Gathers the candidate keys for a token's `kid` and `alg` from every source at once. */
 export async function findCandidates(sources: readonly KeySource[], kid: string | undefined, alg: string): Promise<Candidates> {
-  const results = await Promise.allSettled(sources.map((source) => source.keys()));
+  // Without a promise when every source has fresh keys: a warm invocation waits for nothing.
+  const now = sources.map((source) => source.fresh());
+  if (now.every((keys) => keys !== undefined)) {
+    return collect(sources, now.map((value) => ({ status: 'fulfilled', value: value! })), kid, alg);
+  }
+  return collect(sources, await Promise.allSettled(sources.map((source) => source.keys())), kid, alg);
+}
+
+function collect(sources: readonly KeySource[], results: readonly PromiseSettledResult<readonly TrustedKey[]>[], kid: string | undefined, alg: string): Candidates {
   const byKid: TrustedKey[] = [];
   const fallback: TrustedKey[] = [];
   const refetchable: KeySource[] = [];

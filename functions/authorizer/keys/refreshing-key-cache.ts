@@ -42,6 +42,12 @@ export class RefreshingKeyCache {
     return this.current.keys;
   }
 
+  /** The keys, when loaded and not yet due for a refresh; else undefined (ask `keys()`). */
+  fresh(): readonly TrustedKey[] | undefined {
+    const { current } = this;
+    return current !== undefined && this.options.now() - current.loadedAt < this.options.maxAgeMs ? current.keys : undefined;
+  }
+
   /** An unscheduled refetch after a miss. Resolves true when fresh keys were loaded. */
   async refetch(): Promise<boolean> {
     if (this.inflight === undefined && this.coolingDown(this.options.now())) return false;

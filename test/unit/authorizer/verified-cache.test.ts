@@ -73,7 +73,7 @@ describe('verifyToken with the cache', () => {
     const token = await mint(signer, { iat: NOW, exp: NOW + 600 });
     const other = hmacKey(randomBytes(32), 'memory', config().algorithms);
     let current: readonly TrustedKey[] = keys;
-    const source = { ...memorySource(keys), keys: async () => current };
+    const source = { ...memorySource(keys), keys: async () => current, fresh: () => current };
     expect(await run(token, source, cache, NOW)).toBe('VERIFIED');
     current = other;
     expect(await run(token, source, cache, NOW)).toBe('SIGNATURE_INVALID');
