@@ -10,6 +10,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Context } from 'aws-lambda';
 import type { AuthorizerResponse } from '../functions/authorizer/response.ts';
 import { connectEvent, lambdaContext, LOCAL_FUNCTION_ARN } from './iot-event.ts';
+import { dataEndpoint } from './data-endpoint.ts';
 import { policyAllows } from './iot-policy.ts';
 
 export type AuthorizerHandler = (event: unknown, context: Context) => Promise<AuthorizerResponse>;
@@ -19,6 +20,8 @@ export interface BrokerOptions {
   /** 0 picks a free port. */
   readonly mqttPort?: number;
   readonly wsPort?: number;
+  /** The local data endpoint (DeleteConnection, …): IOT_HTTP_PORT. */
+  readonly httpPort?: number;
   readonly authorizerName?: string;
   readonly functionArn?: string;
   /** Multiplies the authorizer's timers (1 = real seconds); tests shorten IoT's 300-second minimum. */
@@ -37,6 +40,8 @@ export class PortInUseError extends Error {
 export interface LocalBroker {
   readonly mqttUrl: string;
   readonly wsUrl: string;
+  /** The local data endpoint, e.g. `http://127.0.0.1:8080`: set AWS_ENDPOINT_URL_IOT_DATA_PLANE to it. */
+  readonly dataUrl: string;
   readonly aedes: Aedes;
   close(): Promise<void>;
 }
@@ -146,6 +151,7 @@ export async function startLocalBroker(options: BrokerOptions): Promise<LocalBro
   aedes.on('clientError', (client) => endSession(client));
 
   const tcp = createNetServer(aedes.handle);
+  const data = createHttpServer(dataEndpoint(aedes, log));
   const http = createHttpServer();
   const ws = new WebSocketServer({ server: http });
   ws.on('connection', (socket) => aedes.handle(createWebSocketStream(socket) as never));
@@ -157,18 +163,22 @@ export async function startLocalBroker(options: BrokerOptions): Promise<LocalBro
     });
   let mqttPort: number;
   let wsPort: number;
+  let httpPort: number;
   try {
     mqttPort = await listen(tcp, options.mqttPort ?? 1883, 'MQTT_PORT');
     wsPort = await listen(http, options.wsPort ?? 8083, 'MQTT_WS_PORT');
+    httpPort = await listen(data, options.httpPort ?? 8080, 'IOT_HTTP_PORT');
   } catch (err) {
     tcp.close();
     http.close();
+    data.close();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw err;
   }
   return {
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
+    dataUrl: `http://127.0.0.1:${httpPort}`,
     aedes,
     close: async () => {
       for (const client of ws.clients) client.terminate();
@@ -176,6 +186,7 @@ export async function startLocalBroker(options: BrokerOptions): Promise<LocalBro
       await Promise.all([
         new Promise<void>((resolve) => tcp.close(() => resolve())),
         new Promise<void>((resolve) => { ws.close(); http.closeAllConnections(); http.close(() => resolve()); }),
+        new Promise<void>((resolve) => { data.closeAllConnections(); data.close(() => resolve()); }),
       ]);
     },
   };

@@ -9,6 +9,7 @@ import { ConfigError, parseConfig, type Config } from '../functions/authorizer/c
 import { devJwks, loadDevKey, signToken } from './dev-key.ts';
 import { needsDevKey } from './dev-mode.ts';
 import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
+import { REVOCATION_USAGE, runRevocationCommand } from './revocation-cli.ts';
 import { SigningKeyError, signingKeyFrom } from './signing-key.ts';
 
 const USAGE = `usage:
@@ -22,7 +23,8 @@ const USAGE = `usage:
                             reads it (JWT_SECRET_FORMAT, or --secret-format); HS256 unless --alg
         --secret-file FILE  the same from a file
         --private-key FILE  a PEM private key (RS256, ES256/384/512 or EdDSA by its type unless --alg)
-      claims in --claims (including exp and iat) win over the defaults`;
+      claims in --claims (including exp and iat) win over the defaults
+${REVOCATION_USAGE}`;
 
 const OPTIONS = {
   'client-id': { type: 'string', default: 'dev-device-1' },
@@ -47,10 +49,11 @@ function fail(message: string): never {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+if (command === undefined || command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
   console.log(USAGE);
   process.exit(0);
 }
+if (command === 'revoke' || command === 'unrevoke' || command === 'revocations') process.exit(await runRevocationCommand(command, rest));
 let parsed;
 try {
   parsed = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS });

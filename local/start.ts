@@ -3,7 +3,12 @@ import { ConfigError, parseConfig } from '../functions/authorizer/config.ts';
 import { PortInUseError, startLocalBroker } from './broker.ts';
 import { importAuthorizerOrExit } from './bundle.ts';
 import { needsDevKey, serveDevKey, type DevKeySource } from './dev-mode.ts';
+import { LOCAL_AWS_ENV, startLocalDynamoDb, type LocalDynamoDb } from './dynamodb-local.ts';
 import { mintTryItToken } from './try-it.ts';
+
+// The local stack runs the SDK for its own DynamoDB: its notice that future SDK releases need Node 22 is
+// about upgrades, not this run (the README says which Node versions are supported).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -16,22 +21,40 @@ const port = (name: string, fallback: number): number => {
 };
 const mqttPort = port('MQTT_PORT', 1883);
 const wsPort = port('MQTT_WS_PORT', 8083);
+const httpPort = port('IOT_HTTP_PORT', 8080);
 const authorizerName = process.env.IOT_AUTHORIZER_NAME?.trim() || 'JwtAuthorizer';
 
 let dev: DevKeySource | undefined;
 if (needsDevKey()) dev = await serveDevKey();
+// Revocation, for real: a local DynamoDB (dynalite) with the table, unless the user names a table of their own.
+let dynamodb: LocalDynamoDb | undefined;
+if (!process.env.JWT_REVOCATION_TABLE) {
+  dynamodb = await startLocalDynamoDb();
+  process.env.JWT_REVOCATION_TABLE = dynamodb.table;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
+  if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(process.env, LOCAL_AWS_ENV);
+  process.env.AWS_REGION ||= LOCAL_AWS_ENV.AWS_REGION;
+}
 const handler = await importAuthorizerOrExit();
 const broker = await startLocalBroker({
-  handler, mqttPort, wsPort, authorizerName,
+  handler, mqttPort, wsPort, httpPort, authorizerName,
   log: (message, detail) => console.log(JSON.stringify({ level: 'INFO', source: 'broker', message, ...detail })),
 }).catch(async (err: unknown) => {
   if (!(err instanceof PortInUseError)) throw err;
   console.error(err.message);
   await dev?.jwks.close();
+  await dynamodb?.close();
   return process.exit(2);
 });
 
 console.error(`\nMQTT broker listening on ${broker.mqttUrl} (WebSocket: ${broker.wsUrl}), authorizer "${authorizerName}" (IOT_AUTHORIZER_NAME)`);
+console.error(`Data endpoint (DeleteConnection): ${broker.dataUrl}`);
+if (dynamodb !== undefined) {
+  console.error(`Revocation table "${dynamodb.table}" on a local DynamoDB at ${dynamodb.endpoint}. Revoke a client and throw it off:
+  JWT_REVOCATION_TABLE=${dynamodb.table} AWS_ENDPOINT_URL_DYNAMODB=${dynamodb.endpoint} AWS_ENDPOINT_URL_IOT_DATA_PLANE=${broker.dataUrl} \\
+    AWS_REGION=${process.env.AWS_REGION} AWS_ACCESS_KEY_ID=${process.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${process.env.AWS_SECRET_ACCESS_KEY} \\
+    npx iot-jwt-authorizer revoke --client-id dev-device-1 --until 1h --reason stolen --disconnect`);
+}
 if (dev !== undefined) {
   // The same configuration the bundle has just accepted, read here to mint tokens that pass it.
   let config;
@@ -64,6 +87,7 @@ Mint others with: npx iot-jwt-authorizer token --client-id dev-device-3 --acl '{
 const stop = async () => {
   await broker.close();
   await dev?.jwks.close();
+  await dynamodb?.close();
   process.exit(0);
 };
 process.once('SIGINT', () => void stop());

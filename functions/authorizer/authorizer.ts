@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { createRulesFor } from './acl.ts';
 import { checkClaims } from './claims.ts';
-import { IOT_MAX_SECONDS, IOT_MIN_SECONDS, type Config } from './config.ts';
+import { IOT_MAX_SECONDS, IOT_MIN_SECONDS, REVOCATION_STALE_SECONDS, type Config } from './config.ts';
 import { connectionIdOf, readConnectRequest, type ConnectRequest } from './connect-request.ts';
 import { clipForLog, Denied, detailForLog, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
 import { createKeySources } from './keys/key-source.ts';
@@ -10,6 +10,9 @@ import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
 import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
 import { VerifiedTokenCache } from './verified-cache.ts';
+import { createDynamoDbReader, type RevocationReader } from './revocation/dynamodb-reader.ts';
+import { kindOf, revocationKeysFor } from './revocation/revocation-keys.ts';
+import { RevocationList } from './revocation/revocation-list.ts';
 
 /** The one structured log record of an invocation: never the token, its signature or key material. */
 export interface DecisionRecord {
@@ -29,6 +32,8 @@ export interface DecisionRecord {
   rules?: { source: string; count: number; exact: boolean; notes?: readonly string[] };
   policyDocuments?: number;
   durationMs?: number;
+  /** Set when the revocation table could not be read and JWT_REVOCATION_FAILURE=allow let the token in. */
+  revocation?: 'unavailable';
 }
 
 interface Granted {
@@ -58,6 +63,8 @@ export interface AuthorizerDeps {
   readonly onKeyLoadFailed?: (source: string, err: unknown) => void;
   /** Told when a key source left a key out, and why. */
   readonly onKeySkipped?: (source: string, why: string) => void;
+  /** Reads revocation entries (default: DynamoDB, from the configuration), for tests to substitute a store. */
+  readonly readRevocations?: RevocationReader;
 }
 
 // Attacker-chosen strings are logged, but bounded.
@@ -69,6 +76,10 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
   const sources = createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}), onKeySkipped: deps.onKeySkipped });
   const verified = new VerifiedTokenCache(config.verifiedCacheEntries);
   const rulesFor = createRulesFor(config);
+  const revocations = config.revocation && new RevocationList({
+    read: deps.readRevocations ?? createDynamoDbReader(config.revocation.table, config.fetchTimeoutMs),
+    cacheSeconds: config.revocation.cacheSeconds, staleSeconds: REVOCATION_STALE_SECONDS, now,
+  });
 
   async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord, out: { claims?: JWTPayload }) {
     const request = readConnectRequest(event, config.tokenFrom);
@@ -86,6 +97,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     record.sub = clip(payload.sub);
     record.iss = clip(payload.iss);
     checkClaims(payload, config.verifyClaims, request);
+    if (revocations !== undefined) await checkRevocation(revocations, payload, request.clientId, record);
     const disconnectAfter = disconnectAfterSeconds(payload.exp, nowMs, config.allowShortLived);
     record.disconnectAfterInSeconds = disconnectAfter;
     // The policy depends only on the token and the client: a token seen again for the same client reuses it.
@@ -108,6 +120,20 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
       policy: renderPolicy(arnPrefix, clientId, rules.plan, rules.fill),
       principal: principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId),
     };
+  }
+
+  // At connect and at every policy refresh: a revoked token, subject or client is thrown off within
+  // JWT_REFRESH_SECONDS, and never let in again.
+  async function checkRevocation(list: RevocationList, payload: JWTPayload, clientId: string | undefined, record: DecisionRecord) {
+    const answer = await list.check(revocationKeysFor({ jti: payload.jti, sub: payload.sub, iss: payload.iss, clientId }));
+    if (answer.status === 'revoked') {
+      const { key, entry } = answer;
+      throw new Denied('REVOKED', { entry: kindOf(key), reason: entry.reason, until: entry.expiresAt });
+    }
+    if (answer.status === 'unavailable') {
+      if (config.revocation!.onFailure === 'deny') throw new Denied('REVOCATION_UNAVAILABLE', { cause: answer.cause });
+      record.revocation = 'unavailable';
+    }
   }
 
   return {

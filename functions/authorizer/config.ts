@@ -21,6 +21,17 @@ export interface SecretsManagerConfig {
   readonly acceptPrevious: boolean;
 }
 
+export interface RevocationConfig {
+  readonly table: string;
+  /** How long a "not revoked" answer is trusted (the longest a new revocation takes to reach a new connect). */
+  readonly cacheSeconds: number;
+  /** What a failed or slow table read means: deny (the default), or allow and say so in the log. */
+  readonly onFailure: 'deny' | 'allow';
+}
+
+/** How much longer than JWT_REVOCATION_CACHE_SECONDS a "not revoked" answer serves while the table cannot be read. */
+export const REVOCATION_STALE_SECONDS = 300;
+
 export interface JwksUrlConfig {
   readonly url: URL;
   readonly refreshSeconds: number;
@@ -53,6 +64,8 @@ export interface Config {
   readonly verifiedCacheEntries: number;
   /** false: allows are not logged at INFO, only denies. */
   readonly logAllows: boolean;
+  /** The revocation table, if revocation is on. */
+  readonly revocation: RevocationConfig | undefined;
   /** Claims that carry a token's rules. */
   readonly ruleClaims: RuleClaimNames;
   /** Rules for tokens that carry none; undefined: such tokens get Connect only. */
@@ -69,7 +82,7 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
   'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
-  'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_LOG_ALLOWS', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
+  'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_LOG_ALLOWS', 'JWT_REVOCATION_TABLE', 'JWT_REVOCATION_CACHE_SECONDS', 'JWT_REVOCATION_FAILURE', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
 ]);
 
 // RFC 9110 §5.1 (a field name is a token) and §5.5 (a field value: visible characters, spaces and tabs
@@ -120,6 +133,7 @@ export function parseConfig(env: Env): Config {
     allowShortLived: read.boolean('JWT_ALLOW_SHORT_LIVED', false),
     verifiedCacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 2000, 0, 1_000_000),
     logAllows: read.boolean('JWT_LOG_ALLOWS', true),
+    revocation: readRevocation(read),
     ruleClaims: readRuleClaims(read, verifyClaims),
     defaultAcl: readAcl(read, 'JWT_DEFAULT_ACL'),
     baseAcl: readAcl(read, 'JWT_BASE_ACL') ?? [],
@@ -242,6 +256,23 @@ const PRIVATE_IPV6 = /^\[(?:::1|f[cd][0-9a-f]{2}:[0-9a-f:]*)\]$/;
 
 function isLocalOrPrivate(hostname: string): boolean {
   return hostname === 'localhost' || PRIVATE_IPV4.test(hostname) || PRIVATE_IPV6.test(hostname);
+}
+
+function readRevocation(read: EnvReader): RevocationConfig | undefined {
+  const table = read.raw('JWT_REVOCATION_TABLE')?.trim();
+  const cacheSeconds = read.integer('JWT_REVOCATION_CACHE_SECONDS', 30, 0, 3600);
+  const onFailure = read.oneOf('JWT_REVOCATION_FAILURE', ['deny', 'allow'], 'deny');
+  if (table === undefined) {
+    for (const name of ['JWT_REVOCATION_CACHE_SECONDS', 'JWT_REVOCATION_FAILURE']) {
+      if (read.raw(name) !== undefined) read.problem(name, 'set, but JWT_REVOCATION_TABLE is not');
+    }
+    return undefined;
+  }
+  // DynamoDB table names: 3 to 255 of letters, digits, _ . - (or a table ARN).
+  if (!/^(?:[\w.-]{3,255}|arn:aws[\w-]*:dynamodb:[\w-]+:\d{12}:table\/[\w.-]{3,255})$/.test(table)) {
+    read.problem('JWT_REVOCATION_TABLE', `not a DynamoDB table name or ARN: "${table}"`);
+  }
+  return { table, cacheSeconds, onFailure };
 }
 
 function readAcl(read: EnvReader, name: string): RuleTemplate[] | undefined {

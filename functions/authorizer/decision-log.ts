@@ -19,6 +19,7 @@ export function compactFields(record: DecisionRecord, coldStart: boolean): Recor
     client: record.clientId, sub: record.sub, iss: record.iss, kid: record.kid, ms: record.durationMs, conn: record.connectionId,
     ...(record.reason !== undefined && { reason: record.reason, detail: record.detail }),
     ...(coldStart && { cold: true }),
+    ...(record.revocation !== undefined && { revocation: record.revocation }),
   };
 }
 

@@ -23,7 +23,7 @@ beforeAll(async () => {
   process.env.JWT_ALLOW_SHORT_LIVED = 'true';
   process.env.JWT_BASE_ACL = JSON.stringify([{ permission: 'deny', action: 'all', topic: 'devices/${clientid}/secret' }]);
   broker = await startLocalBroker({
-    handler: await importAuthorizer(), mqttPort: 0, wsPort: 0, timeScale: TIME_SCALE,
+    handler: await importAuthorizer(), mqttPort: 0, wsPort: 0, httpPort: 0, timeScale: TIME_SCALE,
     log: (message, detail) => brokerLog.push({ message, detail }),
   });
 });

@@ -146,7 +146,7 @@ describe('13.7 a bad JWT_* value in npm start and npm run invoke', () => {
     ['npm start', ['--import', 'tsx', 'local/start.ts']],
     ['npm run invoke', ['--import', 'tsx', 'scripts/invoke.ts']],
   ])('%s prints the problems, each naming its variable, and exits 2', async (_name, args) => {
-    const result = await run(args, { JWT_CLOCK_SKEW_SECONDS: 'soon', JWT_FORM: 'password', MQTT_PORT: '0', MQTT_WS_PORT: '0' });
+    const result = await run(args, { JWT_CLOCK_SKEW_SECONDS: 'soon', JWT_FORM: 'password', MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0' });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^invalid configuration:$/m);
     expect(result.stderr).toMatch(/^- JWT_CLOCK_SKEW_SECONDS: expected a whole number/m);
@@ -170,7 +170,7 @@ describe('13.9 npm run invoke tells allow from deny by its exit code', () => {
 
 /** Runs `npm start`'s script until it prints its Ctrl-C line (or exits), then stops it. */
 async function startStack(env: Record<string, string>, use: (stderr: string) => Promise<void> = async () => {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0', ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0', ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -200,7 +200,7 @@ describe('13.8 npm start with a port taken', () => {
   });
   afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
 
-  it.each(['MQTT_PORT', 'MQTT_WS_PORT'])('says which port and which variable moves it (%s)', async (variable) => {
+  it.each(['MQTT_PORT', 'MQTT_WS_PORT', 'IOT_HTTP_PORT'])('says which port and which variable moves it (%s)', async (variable) => {
     const { code, stderr } = await startStack({ [variable]: String(taken) });
     expect(code).toBe(2);
     expect(stderr).toContain(`port ${taken} is in use: set ${variable} to a free port, or 0 for any free port`);
@@ -236,7 +236,7 @@ describe('13.12 npm start under the user\'s own claim settings', () => {
 
 describe('npm start', () => {
   it('starts a broker on a free port, prints a token that connects, and stops cleanly on Ctrl-C', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0' } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     try {

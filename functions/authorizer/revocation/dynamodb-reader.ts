@@ -1,0 +1,75 @@
+import { EXPIRY_ATTRIBUTE, PARTITION_KEY } from './revocation-keys.ts';
+
+/** An entry of the revocation table, as the function needs it. */
+export interface RevocationEntry {
+  /** Seconds since the epoch; after it the entry no longer applies. Undefined: until removed. */
+  readonly expiresAt: number | undefined;
+  readonly reason: string | undefined;
+}
+
+export interface ReadResult {
+  /** The entries found; a key read and absent maps to null. */
+  readonly found: ReadonlyMap<string, RevocationEntry | null>;
+  /** Keys DynamoDB left unprocessed (throttling) even after one retry. */
+  readonly unprocessed: readonly string[];
+}
+
+export type RevocationReader = (keys: readonly string[]) => Promise<ReadResult>;
+
+type Send = (keys: readonly string[], signal: AbortSignal) => Promise<{ items: Array<Record<string, unknown>>; unprocessed: string[] }>;
+
+// Loaded on first use, in its own chunk: a configuration without JWT_REVOCATION_TABLE never reads the SDK.
+function batchGet(table: string, timeoutMs: number): Promise<Send> {
+  return import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient, BatchGetItemCommand }) => {
+    const client = new DynamoDBClient({
+      maxAttempts: 2,
+      // smithy only warns on requestTimeout unless told to throw; the abort signal bounds the whole call.
+      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    });
+    return async (keys, signal) => {
+      const out = await client.send(new BatchGetItemCommand({
+        RequestItems: {
+          [table]: {
+            Keys: keys.map((key) => ({ [PARTITION_KEY]: { S: key } })),
+            ProjectionExpression: '#pk, #exp, #reason',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': EXPIRY_ATTRIBUTE, '#reason': 'reason' },
+          },
+        },
+      }), { abortSignal: signal });
+      const items = (out.Responses?.[table] ?? []) as Array<Record<string, unknown>>;
+      const unprocessed = (out.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key[PARTITION_KEY] as { S?: string } | undefined)?.S));
+      return { items, unprocessed };
+    };
+  });
+}
+
+const attribute = (item: Record<string, unknown>, name: string, type: 'S' | 'N'): string | undefined =>
+  (item[name] as Record<string, string> | undefined)?.[type];
+
+/**
+ * Reads revocation entries with one BatchGetItem (retrying unprocessed keys once, within the same time
+ * limit, which bounds the whole call).
+ */
+export function createDynamoDbReader(table: string, timeoutMs: number): RevocationReader {
+  let client: Promise<Send> | undefined; // one client per container, made on the first read
+  return async (keys) => {
+    client ??= batchGet(table, timeoutMs);
+    client.catch(() => { client = undefined; });
+    const send = await client;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const found = new Map<string, RevocationEntry | null>();
+    let pending = [...keys];
+    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt += 1) {
+      const { items, unprocessed } = await send(pending, signal);
+      for (const item of items) {
+        const key = attribute(item, PARTITION_KEY, 'S');
+        if (key === undefined) continue;
+        const expiresAt = Number(attribute(item, EXPIRY_ATTRIBUTE, 'N'));
+        found.set(key, { expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined, reason: attribute(item, 'reason', 'S') });
+      }
+      for (const key of pending) if (!found.has(key) && !unprocessed.includes(key)) found.set(key, null);
+      pending = unprocessed;
+    }
+    return { found, unprocessed: pending };
+  };
+}
