@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
@@ -10,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DecisionMetrics } from './decision-metrics.ts';
+import { EXPIRY_ATTRIBUTE, PARTITION_KEY } from '../functions/authorizer/revocation/revocation-keys.ts';
 import type { InfraSettings } from './settings.ts';
 
 export interface JwtAuthorizerProps {
@@ -30,6 +32,8 @@ export class JwtAuthorizer extends Construct {
   readonly function: lambda.Function;
   readonly authorizer: iot.CfnAuthorizer;
   readonly secret: secretsmanager.ISecret | undefined;
+  /** The revocation table, when revocation is on. */
+  readonly revocationTable: dynamodb.ITable | undefined;
   readonly logGroup: logs.LogGroup;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly metrics: DecisionMetrics;
@@ -45,6 +49,9 @@ export class JwtAuthorizer extends Construct {
     this.logGroup.grantWrite(role);
 
     this.secret = this.signingSecret(settings, role);
+    this.revocationTable = this.revocationTableOf(settings);
+    // Read-only: the function reads entries (BatchGetItem); writing them is the operator's CLI.
+    this.revocationTable?.grant(role, 'dynamodb:BatchGetItem');
     this.function = new lambda.Function(this, 'Function', {
       description: 'AWS IoT Core custom authorizer: verifies the JWT in MQTT CONNECT and returns an IoT policy',
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -62,6 +69,7 @@ export class JwtAuthorizer extends Construct {
       environment: {
         ...settings.environment,
         ...(this.secret && { JWT_SECRET_ID: this.secret.secretArn }),
+        ...(this.revocationTable && { JWT_REVOCATION_TABLE: this.revocationTable.tableName }),
         // Source maps are shipped but not enabled: --enable-source-maps costs 5-20 ms of every cold start.
         POWERTOOLS_SERVICE_NAME: 'iot-jwt-authorizer',
       },
@@ -99,6 +107,7 @@ export class JwtAuthorizer extends Construct {
     new CfnOutput(this, 'FunctionName', { value: this.function.functionName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });
     if (this.secret) new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn });
+    if (this.revocationTable) new CfnOutput(this, 'RevocationTableName', { value: this.revocationTable.tableName });
   }
 
   private signingSecret(settings: InfraSettings, role: iam.IRole): secretsmanager.ISecret | undefined {
@@ -118,6 +127,23 @@ export class JwtAuthorizer extends Construct {
     });
     created.grantRead(role);
     return created;
+  }
+
+  // One partition key per kind of entry (functions/authorizer/revocation/revocation-keys.ts), an expiry
+  // that DynamoDB's TTL deletes after, on-demand capacity (a read per uncached lookup), point-in-time recovery.
+  private revocationTableOf(settings: InfraSettings): dynamodb.ITable | undefined {
+    const { revocation } = settings;
+    if (revocation.mode === 'none') return undefined;
+    if (revocation.mode === 'import') return dynamodb.Table.fromTableName(this, 'RevocationTable', revocation.tableName);
+    return new dynamodb.Table(this, 'RevocationTable', {
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: EXPIRY_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Revocations are security state: kept when the stack is destroyed, like the signing secret.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   private addAlarms(settings: InfraSettings): void {

@@ -7,7 +7,9 @@ export function contextKeyOf(variable: string): string {
   return variable.slice('JWT_'.length).toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
-const FUNCTION_KEYS = new Map([...SETTING_NAMES].filter((v) => v !== 'JWT_SECRET_ID').map((v) => [contextKeyOf(v), v]));
+// Set by the stack from the resources it makes or imports, not by context directly.
+const SET_BY_STACK = new Set(['JWT_SECRET_ID', 'JWT_REVOCATION_TABLE']);
+const FUNCTION_KEYS = new Map([...SETTING_NAMES].filter((v) => !SET_BY_STACK.has(v)).map((v) => [contextKeyOf(v), v]));
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 // CloudWatch Logs' allowed retention periods, in days.
@@ -16,6 +18,7 @@ const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 const INFRA_KEYS = new Set([
   'secretArn', 'secretKmsKeyArn', 'createSecret', 'authorizerName', 'logRetentionDays', 'logLevel', 'alarmTopicArn',
   'defaultAuthorizer', 'memorySize', 'reservedConcurrency', 'provisionedConcurrency', 'denyAlarmThreshold', 'retainSecret',
+  'revocation', 'revocationTableName',
 ]);
 
 export type SecretSetting =
@@ -23,10 +26,17 @@ export type SecretSetting =
   | { readonly mode: 'import'; readonly arn: string; readonly kmsKeyArn: string | undefined }
   | { readonly mode: 'none' };
 
+export type RevocationSetting =
+  | { readonly mode: 'create' }
+  | { readonly mode: 'import'; readonly tableName: string }
+  | { readonly mode: 'none' };
+
 export interface InfraSettings {
   /** JWT_* variables for the function (JWT_SECRET_ID is added from the secret). */
   readonly environment: Readonly<Record<string, string>>;
   readonly secret: SecretSetting;
+  /** The revocation table: created (`revocation=true`), imported by name, or none. */
+  readonly revocation: RevocationSetting;
   readonly authorizerName: string;
   readonly logRetentionDays: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -66,6 +76,7 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
     const variable = FUNCTION_KEYS.get(key);
     if (variable !== undefined) environment[variable] = asText(value);
     else if (key === 'secretId') problems.push('secretId: import a secret with secretArn (its full ARN)');
+    else if (key === 'revocationTable') problems.push('revocationTable: use revocation=true (create the table) or revocationTableName (import one)');
     else if (!INFRA_KEYS.has(key)) problems.push(`${key}: unknown context key (a typo?)`);
   }
   const text = (key: string): string | undefined => read.raw(key)?.trim();
@@ -86,6 +97,13 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   const secret: SecretSetting = secretArn !== undefined ? { mode: 'import', arn: secretArn, kmsKeyArn }
     : createSecret ? { mode: 'create', retain: retainSecret } : { mode: 'none' };
 
+  const revocationTableName = text('revocationTableName');
+  const createTable = flag('revocation') ?? false;
+  if (createTable && revocationTableName !== undefined) problems.push('revocation: true creates a table, but revocationTableName imports one');
+  if (revocationTableName !== undefined && !/^[\w.-]{3,255}$/.test(revocationTableName)) problems.push(`revocationTableName: not a DynamoDB table name: "${revocationTableName}"`);
+  const revocation: RevocationSetting = revocationTableName !== undefined ? { mode: 'import', tableName: revocationTableName }
+    : createTable ? { mode: 'create' } : { mode: 'none' };
+
   const authorizerName = text('authorizerName') ?? 'JwtAuthorizer';
   if (!/^[\w=,@-]{1,128}$/.test(authorizerName)) problems.push(`authorizerName: 1 to 128 of letters, digits and _=,@- (got "${authorizerName}")`);
   // A domain configuration is named after the authorizer, and its names allow fewer characters ([\w.-]+).
@@ -102,7 +120,10 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
 
   try {
     // The secret's ARN is only known at deploy time; a stand-in lets the function's parser check the rest.
-    parseConfig({ ...environment, ...(secret.mode !== 'none' && { JWT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stand-in' }) });
+    parseConfig({
+      ...environment, ...(secret.mode !== 'none' && { JWT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stand-in' }),
+      ...(revocation.mode !== 'none' && { JWT_REVOCATION_TABLE: 'stand-in-table' }),
+    });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) {
@@ -111,7 +132,7 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
     }
   }
   const settings: InfraSettings = {
-    environment, secret, authorizerName, logRetentionDays, logLevel: logLevel as InfraSettings['logLevel'], alarmTopicArn,
+    environment, secret, revocation, authorizerName, logRetentionDays, logLevel: logLevel as InfraSettings['logLevel'], alarmTopicArn,
     defaultAuthorizer,
     memorySize: read.integer('memorySize', 256, 128, 10_240),
     reservedConcurrency: read.integer('reservedConcurrency', undefined, 1, 100_000),

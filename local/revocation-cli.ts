@@ -9,7 +9,9 @@ export const REVOCATION_USAGE = `  npx iot-jwt-authorizer revoke (--jti J | --su
                                 [--disconnect] [--table T]
       adds an entry to the revocation table: the token, subject or client is denied (REVOKED) at its next
       connect or policy refresh; TIME is an ISO date, seconds since the epoch, or 30m, 12h, 7d from now;
-      --disconnect also ends the client's live connection (IoT DeleteConnection; needs --client-id)
+      --disconnect also ends the client's live connection (IoT DeleteConnection; needs --client-id), once
+      the function's cached answers have expired (JWT_REVOCATION_CACHE_SECONDS, default 30, or --wait
+      SECONDS), so that the client's reconnect reads the new entry and is refused
   npx iot-jwt-authorizer unrevoke (--jti J | --sub S [--iss I] | --client-id C) [--table T]
   npx iot-jwt-authorizer revocations [--table T] [--json]
       the table comes from --table or JWT_REVOCATION_TABLE (the deployment's RevocationTableName output)`;
@@ -20,7 +22,7 @@ class UsageError extends Error {}
 const OPTIONS = {
   jti: { type: 'string' }, sub: { type: 'string' }, iss: { type: 'string' }, 'client-id': { type: 'string' },
   until: { type: 'string' }, reason: { type: 'string' }, disconnect: { type: 'boolean', default: false },
-  table: { type: 'string' }, json: { type: 'boolean', default: false },
+  table: { type: 'string' }, json: { type: 'boolean', default: false }, wait: { type: 'string' },
 } as const;
 
 /** Runs one command; resolves to the process exit code. */
@@ -44,7 +46,16 @@ export async function runRevocationCommand(command: string, args: readonly strin
     if (values.reason !== undefined) item.reason = { S: values.reason };
     await dynamodb.send(new PutItemCommand({ TableName: table, Item: item }));
     console.log(`revoked ${key}${expiresAt === undefined ? '' : ` until ${new Date(expiresAt * 1000).toISOString()}`}`);
-    if (values.disconnect) await disconnect(values['client-id']!);
+    if (values.disconnect) {
+      const wait = values.wait ?? process.env.JWT_REVOCATION_CACHE_SECONDS ?? '30';
+      if (!/^\d+$/.test(wait)) throw new UsageError('--wait: a whole number of seconds');
+      // A container that answered "not revoked" keeps that answer up to JWT_REVOCATION_CACHE_SECONDS: a
+      // client thrown off sooner would reconnect through it. Past that, every container reads the table.
+      const seconds = Number(wait) === 0 ? 0 : Number(wait) + 1;
+      if (seconds > 0) console.log(`disconnecting in ${seconds} s, once the function's cached answers have expired`);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      await disconnect(values['client-id']!);
+    }
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

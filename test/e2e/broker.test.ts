@@ -6,11 +6,15 @@ import { startLocalBroker, type LocalBroker } from '../../local/broker.ts';
 import { importAuthorizer } from '../../local/bundle.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb-local.ts';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const TIME_SCALE = 0.01; // IoT's 300-second minimum becomes 3 s
 let broker: LocalBroker;
 let jwks: JwksServer;
 let signer: Signer;
+let dynamodb: LocalDynamoDb;
 const clients: MqttClient[] = [];
 const brokerLog: Array<{ message: string; detail: Record<string, unknown> }> = [];
 
@@ -22,6 +26,10 @@ beforeAll(async () => {
   process.env.JWT_REFRESH_SECONDS = '300';
   process.env.JWT_ALLOW_SHORT_LIVED = 'true';
   process.env.JWT_BASE_ACL = JSON.stringify([{ permission: 'deny', action: 'all', topic: 'devices/${clientid}/secret' }]);
+  dynamodb = await startLocalDynamoDb('broker-revocations');
+  process.env.JWT_REVOCATION_TABLE = dynamodb.table;
+  process.env.JWT_REVOCATION_CACHE_SECONDS = '1';
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
   broker = await startLocalBroker({
     handler: await importAuthorizer(), mqttPort: 0, wsPort: 0, httpPort: 0, timeScale: TIME_SCALE,
     log: (message, detail) => brokerLog.push({ message, detail }),
@@ -31,6 +39,15 @@ afterAll(async () => {
   for (const client of clients) client.end(true);
   await broker.close();
   await jwks.close();
+  await dynamodb.close();
+});
+
+/** The CLI, as an operator runs it against this stack. */
+const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+  execFile(process.execPath, ['local/cli.mjs', ...args], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 20_000,
+    env: { ...process.env, AWS_ENDPOINT_URL_IOT_DATA_PLANE: broker.dataUrl },
+  }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
 });
 
 const ACL = { acl: [
@@ -155,6 +172,24 @@ describe('the local broker', () => {
     expect(device.connected).toBe(true);
   });
 
+  it('16: revoke --disconnect throws a connected client off at once, and it cannot connect again with that token', async () => {
+    const token = await mint(signer, { sub: 'stolen-1', ...ACL });
+    const device = await connect('stolen-1', ACL, { token });
+    const revoked = await cli(['revoke', '--client-id', 'stolen-1', '--until', '1h', '--reason', 'stolen', '--disconnect']);
+    expect(revoked.stderr).toBe('');
+    expect(revoked.stdout).toMatch(/^revoked client#stolen-1 until .*\ndisconnecting in 2 s, once the function's cached answers have expired\ndisconnected stolen-1\n$/);
+    expect(await closed(device, 3000)).toBe(true);
+    await expect(connect('stolen-1', ACL, { token })).rejects.toMatchObject({ code: 5 });
+    expect((await cli(['revoke', '--client-id', 'nobody-here', '--disconnect', '--wait', '0'])).stdout).toContain('nobody-here was not connected');
+  });
+
+  it('16: throws a connected device off at the next policy refresh once its subject is revoked', async () => {
+    const device = await connect('to-revoke', ACL);
+    expect((await cli(['revoke', '--sub', 'to-revoke'])).code).toBe(0);
+    expect(await closed(device, 8000)).toBe(true); // refresh after 300 s, scaled to 3 s
+    expect(brokerLog.some((l) => l.message === 'disconnected: the policy refresh was denied' && l.detail.clientId === 'to-revoke')).toBe(true);
+  });
+
   it('disconnects the client after disconnectAfterInSeconds (the token\'s remaining life)', async () => {
     const device = await connect('short-lived', ACL, { ttl: 330 }); // 330 s, scaled to 3.3 s
     expect(await closed(device, 1500)).toBe(false);
@@ -176,4 +211,5 @@ describe('the local broker', () => {
       jwks.serve({ json: jwksOf(signer, next) });
     }
   });
+
 });

@@ -223,3 +223,32 @@ describe('deprecated CDK APIs', () => {
     }
   });
 });
+
+describe('revocation', () => {
+  it('creates the table (on demand, TTL, point-in-time recovery, encrypted, kept on destroy) and lets the function only read it', () => {
+    const { app, template } = synth({ revocation: true });
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, SSESpecification: { SSEEnabled: true },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { JWT_REVOCATION_TABLE: { Ref: Match.stringLikeRegexp('^JwtAuthorizerRevocationTable') } } } });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>);
+    const dynamoActions = statements.flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('dynamodb:'));
+    expect(dynamoActions).toEqual(['dynamodb:BatchGetItem']);
+    expect(Object.keys(template.findOutputs('*')).some((k) => k.startsWith('JwtAuthorizerRevocationTableName'))).toBe(true);
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
+  it('imports a table by name, and refuses contradictory or misspelt keys', () => {
+    const { template } = synth({ revocationTableName: 'fleet-revocations', revocationCacheSeconds: 10, revocationFailure: 'allow' });
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { JWT_REVOCATION_TABLE: 'fleet-revocations', JWT_REVOCATION_CACHE_SECONDS: '10', JWT_REVOCATION_FAILURE: 'allow' } } });
+    expect(problemsOf({ revocation: true, revocationTableName: 'x-table' })).toContain('revocation: true creates a table, but revocationTableName imports one');
+    expect(problemsOf({ revocationTable: 'x' })).toContain('revocationTable: use revocation=true');
+    expect(problemsOf({ revocationFailure: 'open' })).toContain('revocationFailure (JWT_REVOCATION_FAILURE)');
+  });
+});

@@ -135,13 +135,15 @@ describe('the built bundle', () => {
     expect(sm.calls()).toBeGreaterThan(0);
   });
 
-  it('never needs the Secrets Manager client without JWT_SECRET_ID: its chunk can be missing', async () => {
+  it('never needs the Secrets Manager or DynamoDB client without JWT_SECRET_ID and JWT_REVOCATION_TABLE: their chunks can be missing', async () => {
     const lean = mkdtempSync(join(tmpdir(), 'authorizer-lean-'));
     try {
       cpSync(folder, lean, { recursive: true });
       const chunks = readdirSync(join(lean, 'chunks')).filter((f) => f.endsWith('.mjs'));
-      const sdk = chunks.filter((f) => readFileSync(join(lean, 'chunks', f), 'utf8').includes('GetSecretValue'));
-      expect(sdk.length).toBeGreaterThan(0);
+      const read = (f: string) => readFileSync(join(lean, 'chunks', f), 'utf8');
+      const sdk = chunks.filter((f) => read(f).includes('GetSecretValue') || read(f).includes('BatchGetItem'));
+      expect(chunks.filter((f) => read(f).includes('GetSecretValue')).length).toBeGreaterThan(0);
+      expect(chunks.filter((f) => read(f).includes('BatchGetItem')).length).toBeGreaterThan(0);
       for (const file of sdk) rmSync(join(lean, 'chunks', file));
       const run = await invokeBundle({ JWT_JWKS: JSON.stringify(jwksOf(signer)) }, await mint(signer, { sub: 'dev-1' }), 'dev-1', lean);
       expect(responseOf(run)).toMatchObject({ isAuthenticated: true });
