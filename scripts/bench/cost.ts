@@ -14,6 +14,8 @@ export const PRICES = {
   dashboardMonth: 3,
   /** Secrets Manager API calls, per call ($0.05 per 10,000). */
   secretsCall: 0.05 / 10_000,
+  /** DynamoDB on-demand read request unit ($0.125 per million). */
+  dynamoDbReadUnit: 0.125 / 1e6,
 } as const;
 
 export interface Measured {
