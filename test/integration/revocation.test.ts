@@ -13,6 +13,7 @@ import { parseUntil } from '../../local/revocation-cli.ts';
 import { asymmetricSigner, jwksOf, mint, nowSeconds, type Signer } from '../helpers/keys.ts';
 import { connect, verdict } from '../helpers/decide.ts';
 import { startDynamoDbFaults, type DynamoDbFaults } from '../helpers/dynamodb-faults.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 
 let signer: Signer;
 let db: LocalDynamoDb;
@@ -165,9 +166,7 @@ describe('revocation', () => {
   });
 
   it('refuses bad revocation settings at cold start, naming the variable', () => {
-    const problems = (env: Record<string, string>) => {
-      try { parseConfig({ JWT_JWKS: JSON.stringify(jwksOf(signer)), ...env }); return ''; } catch (err) { return (err as Error).message; }
-    };
+    const problems = (env: Record<string, string>) => configProblems({ JWT_JWKS: JSON.stringify(jwksOf(signer)), ...env }).join('\n');
     expect(problems({ JWT_REVOCATION_FAILURE: 'open' })).toContain('JWT_REVOCATION_FAILURE');
     expect(problems({ JWT_REVOCATION_TABLE: 'x', JWT_REVOCATION_FAILURE: 'open' })).toContain('JWT_REVOCATION_FAILURE: expected one of deny, allow');
     expect(problems({ JWT_REVOCATION_TABLE: 'a b' })).toContain('JWT_REVOCATION_TABLE: not a DynamoDB table name');

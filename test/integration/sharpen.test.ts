@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer, type Authorizer } from '../../functions/authorizer/authorizer.ts';
-import { ConfigError, parseConfig, type Config } from '../../functions/authorizer/config.ts';
+import { parseConfig, type Config } from '../../functions/authorizer/config.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 import { createKeySources } from '../../functions/authorizer/keys/key-source.ts';
 import { readHeader, verifyToken } from '../../functions/authorizer/verify.ts';
 import { VerifiedTokenCache } from '../../functions/authorizer/verified-cache.ts';
@@ -28,15 +29,7 @@ afterAll(async () => {
   await sm.close();
 });
 
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    parseConfig(env);
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-}
+const problems = configProblems;
 
 describe('13.1 registered claims of the wrong type', () => {
   it.each([

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPair, exportJWK } from 'jose';
 import { createAuthorizer, type Authorizer } from '../../functions/authorizer/authorizer.ts';
-import { ConfigError, parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 import { buildPolicy, MAX_DOCUMENT_CHARS } from '../../functions/authorizer/policy.ts';
 import { createJwksLoader } from '../../functions/authorizer/keys/jwks-url.ts';
 import { parseStrictJson } from '../../functions/authorizer/strict-json.ts';
@@ -29,16 +30,7 @@ beforeAll(async () => {
   jwks = JSON.stringify(jwksOf(signer));
 });
 
-/** Every problem a configuration has, as ConfigError lists them. */
-function configProblems(env: Record<string, string>): readonly string[] {
-  try {
-    parseConfig({ JWT_JWKS: jwks, ...env });
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-}
+const problemsWith = (env: Record<string, string>) => configProblems({ JWT_JWKS: jwks, ...env });
 
 const POLICY_VARIABLE = /\$[{(]/;
 const resourcesOf = (response: { policyDocuments?: readonly { Statement: readonly { Resource: string | readonly string[] }[] }[] }) =>
@@ -153,9 +145,9 @@ describe('12.3 rule action names are never looked up on a prototype', () => {
 
   it.each(BUILTIN_NAMES)('fails the cold start naming the variable for "%s" in JWT_DEFAULT_ACL and JWT_BASE_ACL', (name) => {
     for (const variable of ['JWT_DEFAULT_ACL', 'JWT_BASE_ACL']) {
-      expect(configProblems({ [variable]: `{${JSON.stringify(name)}:["a"]}` })).toEqual([expect.stringMatching(new RegExp(`^${variable}: `))]);
+      expect(problemsWith({ [variable]: `{${JSON.stringify(name)}:["a"]}` })).toEqual([expect.stringMatching(new RegExp(`^${variable}: `))]);
       const list = JSON.stringify([{ permission: 'allow', action: name, topic: 'a', retain: true }]);
-      expect(configProblems({ [variable]: list })).toEqual([expect.stringMatching(new RegExp(`^${variable}: `))]);
+      expect(problemsWith({ [variable]: list })).toEqual([expect.stringMatching(new RegExp(`^${variable}: `))]);
     }
   });
 });
@@ -170,14 +162,14 @@ describe('12.4 duplicate keys and header names in JSON settings', () => {
       JWT_JWKS: `{"keys":[${jwk.replace('{', '{"kid":"x",')}]}`,
     };
     for (const [variable, value] of Object.entries(cases)) {
-      expect(configProblems({ [variable]: value })).toContainEqual(expect.stringMatching(new RegExp(`^${variable}: .*appears twice`)));
+      expect(problemsWith({ [variable]: value })).toContainEqual(expect.stringMatching(new RegExp(`^${variable}: .*appears twice`)));
     }
-    expect(configProblems({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_JWKS_HEADERS: '{"a":"1","\\u0061":"2"}' }))
+    expect(problemsWith({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_JWKS_HEADERS: '{"a":"1","\\u0061":"2"}' }))
       .toContainEqual(expect.stringMatching(/^JWT_JWKS_HEADERS: .*"a" appears twice/));
   });
 
   it('refuses header names that differ only in case, and names fetch never sends as given', () => {
-    const problems = (headers: string) => configProblems({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_JWKS_HEADERS: headers });
+    const problems = (headers: string) => problemsWith({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_JWKS_HEADERS: headers });
     expect(problems('{"x-api-key":"a","X-Api-Key":"b"}')).toEqual(['JWT_JWKS_HEADERS: header "X-Api-Key" is given twice (names compare without case)']);
     for (const name of ['host', 'Content-Length', 'connection', 'transfer-encoding', '__proto__']) {
       expect(problems(`{${JSON.stringify(name)}:"v"}`)).toEqual([`JWT_JWKS_HEADERS: header "${name}" cannot be set on the request`]);
@@ -203,12 +195,12 @@ describe('12.5 a rule claim cannot be a claim read for another purpose', () => {
     ['JWT_PUB_RULES_CLAIM', 'iss', 'registered claim'],
     ['JWT_SUB_RULES_CLAIM', 'acl', 'already the claim of JWT_ACL_CLAIM'],
   ])('%s=%s fails the cold start', (variable, value, why) => {
-    const problems = configProblems({ [variable]: value });
+    const problems = problemsWith({ [variable]: value });
     expect(problems.some((p) => p.includes(why) && /^JWT_(ACL|PUB_RULES|SUB_RULES)_CLAIM: /.test(p))).toBe(true);
   });
 
   it('refuses a rule claim that JWT_VERIFY_CLAIMS checks', () => {
-    expect(configProblems({ JWT_ACL_CLAIM: 'perm', JWT_VERIFY_CLAIMS: '{"perm":"x"}' })).toEqual(['JWT_ACL_CLAIM: "perm" is checked by JWT_VERIFY_CLAIMS']);
+    expect(problemsWith({ JWT_ACL_CLAIM: 'perm', JWT_VERIFY_CLAIMS: '{"perm":"x"}' })).toEqual(['JWT_ACL_CLAIM: "perm" is checked by JWT_VERIFY_CLAIMS']);
   });
 });
 
@@ -219,7 +211,7 @@ describe('12.6 private members in JWT_JWKS', () => {
     const pub = await exportJWK(publicKey);
     const value = member === 'oth' ? [] : (full as Record<string, unknown>)[member];
     const jwk = { ...pub, kid: 'k', [member]: value };
-    const problems = configProblems({ JWT_JWKS: JSON.stringify({ keys: [jwk] }) });
+    const problems = problemsWith({ JWT_JWKS: JSON.stringify({ keys: [jwk] }) });
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^JWT_JWKS: key 0 holds private key material \\("${member}"\\)`))]);
   });
 });
