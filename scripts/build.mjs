@@ -7,6 +7,21 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/authorizer`;
 
+// Two chunks the SDK imports dynamically that Node on Lambda never loads: bowser parses a browser's user
+// agent (only in browsers), and smithy's event-stream codec serves streaming operations, which neither
+// GetSecretValue nor BatchGetItem is. Each is replaced by a module that says so if it were ever loaded.
+const NEVER_LOADED = /^(?:bowser|@smithy\/core\/event-streams)$/;
+const leaveOutNeverLoaded = {
+  name: 'leave-out-never-loaded',
+  setup(build) {
+    build.onResolve({ filter: /bowser|event-streams/ }, (args) => (NEVER_LOADED.test(args.path) ? { path: args.path, namespace: 'never-loaded' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'never-loaded' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is left out of the authorizer bundle: it is never loaded on Node`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 export async function buildAuthorizer({ quiet = false } = {}) {
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
@@ -26,6 +41,7 @@ export async function buildAuthorizer({ quiet = false } = {}) {
     mainFields: ['module', 'main'],
     // Lambda's credentials are environment variables: the SDK's full default chain is left out.
     alias: { '@aws-sdk/credential-provider-node': './functions/authorizer/keys/lambda-credentials.ts' },
+    plugins: [leaveOutNeverLoaded],
     minify: true,
     sourcemap: true,
     sourcesContent: false,
