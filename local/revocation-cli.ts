@@ -14,7 +14,8 @@ export const REVOCATION_USAGE = `  npx iot-jwt-authorizer revoke (--jti J | --su
       SECONDS), so that the client's reconnect reads the new entry and is refused
   npx iot-jwt-authorizer unrevoke (--jti J | --sub S [--iss I] | --client-id C) [--table T]
   npx iot-jwt-authorizer revocations [--table T] [--json]
-      the table comes from --table or JWT_REVOCATION_TABLE (the deployment's RevocationTableName output)`;
+      the table comes from --table, JWT_REVOCATION_TABLE, or the RevocationTableName output of the deployed
+      stack (--stack, default IotJwtAuthorizer; your AWS credentials)`;
 
 /** A problem with the user's command, said in one line. */
 class UsageError extends Error {}
@@ -22,15 +23,14 @@ class UsageError extends Error {}
 const OPTIONS = {
   jti: { type: 'string' }, sub: { type: 'string' }, iss: { type: 'string' }, 'client-id': { type: 'string' },
   until: { type: 'string' }, reason: { type: 'string' }, disconnect: { type: 'boolean', default: false },
-  table: { type: 'string' }, json: { type: 'boolean', default: false }, wait: { type: 'string' },
+  table: { type: 'string' }, stack: { type: 'string', default: 'IotJwtAuthorizer' }, json: { type: 'boolean', default: false }, wait: { type: 'string' },
 } as const;
 
 /** Runs one command; resolves to the process exit code. */
 export async function runRevocationCommand(command: string, args: readonly string[]): Promise<number> {
   try {
     const { values } = parseArgs({ args: [...args], options: OPTIONS });
-    const table = values.table ?? process.env.JWT_REVOCATION_TABLE;
-    if (table === undefined || table === '') throw new UsageError('give --table, or set JWT_REVOCATION_TABLE (the deployment\'s RevocationTableName output)');
+    const table = values.table || process.env.JWT_REVOCATION_TABLE || await tableOfStack(values.stack);
     const dynamodb = new DynamoDBClient({});
     if (command === 'revocations') return await list(dynamodb, table, values.json);
     const key = targetKey(values);
@@ -65,6 +65,21 @@ export async function runRevocationCommand(command: string, args: readonly strin
     console.error(`${(err as Error).name}: ${(err as Error).message}`);
     return 1;
   }
+}
+
+/** The revocation table the deployed stack created or imported: its RevocationTableName output. */
+async function tableOfStack(stackName: string): Promise<string> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  let outputs;
+  try {
+    outputs = (await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.Outputs ?? [];
+  } catch (err) {
+    throw new UsageError(`no --table or JWT_REVOCATION_TABLE, and the stack ${stackName} could not be read (${(err as Error).name}): give --table`);
+  }
+  // The construct's output key is JwtAuthorizerRevocationTableName followed by CDK's hash.
+  const output = outputs.find((o) => /RevocationTableName/.test(o.OutputKey ?? ''));
+  if (output?.OutputValue === undefined) throw new UsageError(`the stack ${stackName} has no RevocationTableName output: deploy with -c revocation=true, or give --table`);
+  return output.OutputValue;
 }
 
 function targetKey(values: { jti?: string; sub?: string; iss?: string; 'client-id'?: string }): string {

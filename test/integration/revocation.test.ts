@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
@@ -112,11 +114,11 @@ describe('revocation', () => {
     expect(faults.batchGets() - before).toBe(1);
   });
 
-  describe.each(['down', 'hang', 'throttle', 'unprocessed'] as const)('when DynamoDB is %s', (fault) => {
+  describe.each(['down', 'hang', 'slow', 'throttle', 'unprocessed'] as const)('when DynamoDB is %s', (fault) => {
     it('denies REVOCATION_UNAVAILABLE by default, in bounded time, and never allows a revoked token', async () => {
       const id = unique();
       await revoke(clientKey(`c-${id}`));
-      faults.fail(fault);
+      faults.fail(fault, 1000); // slow: past JWT_FETCH_TIMEOUT_MS (300 here)
       const authorizer = authorizerWith();
       const started = Date.now();
       const { record } = await connect(authorizer, await mint(signer, { sub: `s-${id}` }), { clientId: `fresh-${id}` });
@@ -126,7 +128,7 @@ describe('revocation', () => {
     });
 
     it('allows with JWT_REVOCATION_FAILURE=allow, and says so in the log record', async () => {
-      faults.fail(fault);
+      faults.fail(fault, 1000);
       const { record } = await connect(authorizerWith({ JWT_REVOCATION_FAILURE: 'allow' }), await mint(signer, { sub: unique() }));
       expect(record).toMatchObject({ decision: 'allow', revocation: 'unavailable' });
     });
@@ -135,7 +137,7 @@ describe('revocation', () => {
       const authorizer = authorizerWith({ JWT_REVOCATION_CACHE_SECONDS: '10' });
       const token = await mint(signer, { sub: unique() });
       expect(await verdict(authorizer, token)).toBe('ALLOW');
-      faults.fail(fault);
+      faults.fail(fault, 1000);
       clock.offsetMs = 60_000;
       expect(await verdict(authorizer, token)).toBe('ALLOW');
       clock.offsetMs = 311_000;
@@ -176,11 +178,37 @@ describe('revocation', () => {
 
 describe('npx iot-jwt-authorizer revoke, unrevoke, revocations', () => {
   const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-  const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+  const cli = (args: string[], env: Record<string, string> = { JWT_REVOCATION_TABLE: db.table }) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const { JWT_REVOCATION_TABLE: _unset, ...base } = process.env;
     execFile(process.execPath, ['local/cli.mjs', ...args], {
-      cwd: ROOT, timeout: 20_000,
-      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, JWT_REVOCATION_TABLE: db.table },
+      cwd: ROOT, timeout: 20_000, env: { ...base, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, ...env },
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+
+  it('finds the table in the deployed stack\'s RevocationTableName output when not told', async () => {
+    // CloudFormation's query API, as far as DescribeStacks: the stack named in the request, with or without the output.
+    const cloudformation = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => {
+        const name = new URLSearchParams(body).get('StackName');
+        const outputs = name === 'WithTable'
+          ? `<Outputs><member><OutputKey>JwtAuthorizerRevocationTableName8D8A65FF</OutputKey><OutputValue>${db.table}</OutputValue></member></Outputs>` : '<Outputs/>';
+        res.writeHead(200, { 'content-type': 'text/xml' }).end(`<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member><StackName>${name}</StackName><StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-12-01T00:00:00Z</CreationTime>${outputs}</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStacksResponse>`);
+      });
+    });
+    await new Promise<void>((resolve) => cloudformation.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = { AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${(cloudformation.address() as AddressInfo).port}` };
+      const id = unique();
+      expect((await cli(['revoke', '--client-id', `c-${id}`, '--stack', 'WithTable'], env)).stdout).toBe(`revoked client#c-${id}\n`);
+      expect(await verdict(authorizerWith(), await mint(signer, { sub: 'x' }), { clientId: `c-${id}` })).toBe('REVOKED');
+      const without = await cli(['revocations', '--stack', 'Other'], env);
+      expect(without.code).toBe(2);
+      expect(without.stderr).toMatch(/^the stack Other has no RevocationTableName output/);
+    } finally {
+      await new Promise<void>((resolve) => { cloudformation.closeAllConnections(); cloudformation.close(() => resolve()); });
+    }
   });
 
   it('writes the entries the function reads, lists them with expiry and reason, and removes them', async () => {
