@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './keys/algorithms.ts';
+import { headerProblem } from './keys/http-get.ts';
 import { keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './keys/key-material.ts';
 import { ConfigError, EnvReader, isPlainObject, type Env } from './env-reader.ts';
 import { Denied } from './deny.ts';
@@ -36,6 +38,12 @@ export interface JwksUrlConfig {
   readonly url: URL;
   readonly refreshSeconds: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** A Secrets Manager secret with `{"username","password"}` (HTTP Basic) or `{"headers":{…}}` for the endpoint. */
+  readonly authSecretId?: string;
+  /** PEM CA certificates trusted for the endpoint (a private PKI), besides none other. */
+  readonly ca?: string;
+  /** A Secrets Manager secret with `{"cert","key"}` (PEM): the client certificate for mutual TLS. */
+  readonly clientCertSecretId?: string;
 }
 
 /** Expected claim values; string values are templates over `${clientid}` and `${username}`. */
@@ -79,20 +87,12 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
   'JWT_FROM', 'JWT_ALGORITHMS',
   'JWT_SECRET_ID', 'JWT_SECRET_FORMAT', 'JWT_SECRET_CACHE_SECONDS', 'JWT_SECRET_ACCEPT_PREVIOUS',
   'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS', 'JWT_JWKS_ALLOW_HTTP',
+  'JWT_JWKS_AUTH_SECRET_ID', 'JWT_JWKS_CA', 'JWT_JWKS_CLIENT_CERT_SECRET_ID',
   'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
   'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_LOG_ALLOWS', 'JWT_REVOCATION_TABLE', 'JWT_REVOCATION_CACHE_SECONDS', 'JWT_REVOCATION_FAILURE', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
 ]);
-
-// RFC 9110 §5.1 (a field name is a token) and §5.5 (a field value: visible characters, spaces and tabs
-// inside). Checked here rather than with node:http, which would load the HTTP stack at every cold start.
-const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HTTP_FIELD_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t \x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
-
-// These belong to the connection, not to the caller (content-length, connection, host, …), or would
-// never arrive as given (__proto__): a JWKS request carrying one would fail, or go out without it.
-const UNSENDABLE_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', '__proto__']);
 
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
 const RESERVED_CLAIMS = new Set(['exp', 'nbf', 'iat']);
@@ -230,23 +230,28 @@ function readJwksUrl(read: EnvReader): JwksUrlConfig | undefined {
   const seen = new Set<string>();
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (!HTTP_TOKEN.test(name) || !HTTP_FIELD_VALUE.test(value)) {
-      read.problem('JWT_JWKS_HEADERS', `header "${name}" has a name or value HTTP cannot carry`);
-    } else if (UNSENDABLE_HEADERS.has(lower)) {
-      read.problem('JWT_JWKS_HEADERS', `header "${name}" cannot be set on the request`);
+    const problem = headerProblem(name, value);
+    if (problem !== undefined) {
+      read.problem('JWT_JWKS_HEADERS', problem);
     } else if (seen.has(lower)) {
       // fetch would merge them into one "a, b" value: say which was meant.
       read.problem('JWT_JWKS_HEADERS', `header "${name}" is given twice (names compare without case)`);
     }
     seen.add(lower);
   }
+  const authSecretId = read.raw('JWT_JWKS_AUTH_SECRET_ID')?.trim();
+  const clientCertSecretId = read.raw('JWT_JWKS_CLIENT_CERT_SECRET_ID')?.trim();
+  const ca = readCaBundle(read);
   if (url === undefined) {
-    for (const name of ['JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS', 'JWT_JWKS_ALLOW_HTTP']) {
+    for (const name of ['JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS', 'JWT_JWKS_ALLOW_HTTP', 'JWT_JWKS_AUTH_SECRET_ID', 'JWT_JWKS_CA', 'JWT_JWKS_CLIENT_CERT_SECRET_ID']) {
       if (read.raw(name) !== undefined) read.problem(name, 'set, but JWT_JWKS_URL is not');
     }
     return undefined;
   }
-  return { url, refreshSeconds, headers };
+  if ((ca !== undefined || clientCertSecretId !== undefined) && url.protocol !== 'https:') {
+    read.problem(ca !== undefined ? 'JWT_JWKS_CA' : 'JWT_JWKS_CLIENT_CERT_SECRET_ID', 'needs an https:// JWT_JWKS_URL');
+  }
+  return { url, refreshSeconds, headers, authSecretId, ca, clientCertSecretId };
 }
 
 // Keys fetched over plain http can be swapped by anyone on the path: only where the path cannot leave the
@@ -273,6 +278,23 @@ function readRevocation(read: EnvReader): RevocationConfig | undefined {
     read.problem('JWT_REVOCATION_TABLE', `not a DynamoDB table name or ARN: "${table}"`);
   }
   return { table, cacheSeconds, onFailure };
+}
+
+// Certificates, checked at cold start: a CA that does not parse would fail every fetch.
+function readCaBundle(read: EnvReader): string | undefined {
+  const raw = read.raw('JWT_JWKS_CA');
+  if (raw === undefined) return undefined;
+  const pem = raw.replaceAll('\\n', '\n');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) read.problem('JWT_JWKS_CA', 'no PEM certificate found (-----BEGIN CERTIFICATE-----)');
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      read.problem('JWT_JWKS_CA', 'a certificate does not parse');
+    }
+  }
+  return pem;
 }
 
 function readAcl(read: EnvReader, name: string): RuleTemplate[] | undefined {

@@ -236,7 +236,7 @@ describe('12.7 a JWKS of thousands of keys', () => {
   });
   afterAll(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
   const url = () => new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`);
-  const loader = () => createJwksLoader({ url: url(), refreshSeconds: 300, headers: {} }, { timeoutMs: 1000, allowed: new Set(['ES256']) });
+  const loader = () => createJwksLoader({ url: url(), refreshSeconds: 300, headers: {} }, { timeoutMs: 1000, allowed: new Set(['ES256']), cooldownMs: 0, now: Date.now });
 
   it('refuses a set of more than 100 keys, with a WARN, and keeps serving the last good keys', async () => {
     const jwksServer = await startJwksServer({ json: jwksOf(signer) });

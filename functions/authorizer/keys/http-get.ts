@@ -6,6 +6,20 @@ export interface HttpAnswer {
   readonly body: Buffer;
 }
 
+// RFC 9110 §5.1 (a field name is a token) and §5.5 (a field value: visible characters, spaces and tabs inside).
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HTTP_FIELD_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t \x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
+// These belong to the connection, not to the caller (content-length, connection, host, …), or would
+// never arrive as given (__proto__): a request carrying one would fail, or go out without it.
+const UNSENDABLE_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', '__proto__']);
+
+/** Why a header cannot be sent as given, or undefined when it can. */
+export function headerProblem(name: string, value: string): string | undefined {
+  if (!HTTP_TOKEN.test(name) || !HTTP_FIELD_VALUE.test(value)) return `header "${name}" has a name or value HTTP cannot carry`;
+  if (UNSENDABLE_HEADERS.has(name.toLowerCase())) return `header "${name}" cannot be set on the request`;
+  return undefined;
+}
+
 /** A failed request, with a cause an operator can act on (connection refused, timed out, too large). */
 export class HttpGetError extends Error {
   override name = 'HttpGetError';
@@ -17,11 +31,21 @@ export class HttpGetError extends Error {
  * following a redirect. node:http(s) is loaded on first use: a cold start without a JWKS URL never pays for it.
  * @throws HttpGetError
  */
-export async function httpGet(url: URL, headers: Readonly<Record<string, string>>, limits: { timeoutMs: number; maxBytes: number }): Promise<HttpAnswer> {
+/** TLS for an endpoint on a private PKI: the CA bundle to trust, and a client certificate for mutual TLS. */
+export interface TlsOptions {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+export async function httpGet(url: URL, headers: Readonly<Record<string, string>>, limits: { timeoutMs: number; maxBytes: number }, tls: TlsOptions = {}): Promise<HttpAnswer> {
   const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
     const fail = (why: string) => reject(new HttpGetError(why));
-    const req = request(url, { method: 'GET', headers, signal: AbortSignal.timeout(limits.timeoutMs) }, (res) => {
+    // A custom CA or client certificate needs a connection of its own, not the shared agent's.
+    const custom = tls.ca !== undefined || tls.cert !== undefined;
+    const options = { method: 'GET', headers, signal: AbortSignal.timeout(limits.timeoutMs), ...(custom && { ...tls, agent: false }) };
+    const req = request(url, options, (res) => {
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > limits.maxBytes) {
         res.destroy();

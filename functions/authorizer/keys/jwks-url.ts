@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JwksUrlConfig } from '../config.ts';
 import { httpGet } from './http-get.ts';
+import { loadJwksCredentials, type JwksCredentials } from './jwks-credentials.ts';
 import { keysFromJwks, KeyMaterialError, type TrustedKey } from './key-material.ts';
 
 /** A key set larger than this is not a key set: refuse it rather than parse it. */
@@ -9,6 +10,9 @@ const MAX_JWKS_BYTES = 512 * 1024;
 export interface JwksFetchOptions {
   readonly timeoutMs: number;
   readonly allowed: ReadonlySet<string>;
+  /** Least time between two reads of the endpoint's credentials (after a 401 or 403). */
+  readonly cooldownMs: number;
+  readonly now: () => number;
 }
 
 /**
@@ -24,10 +28,30 @@ export function createJwksLoader(config: JwksUrlConfig, options: JwksFetchOption
   // A header the operator names replaces the default of that name (HTTP names compare without case).
   const headers: Record<string, string> = { accept: 'application/json, application/jwk-set+json', 'user-agent': 'iot-jwt-authorizer' };
   for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
-  return async () => {
-    const answer = await httpGet(config.url, { ...headers, ...(last?.etag !== undefined && { 'if-none-match': last.etag }) }, {
+  // Credentials are read with the first fetch and kept; a 401 or 403 reads them again (a rotated password
+  // or certificate), at most once per cooldown.
+  const withCredentials = config.authSecretId !== undefined || config.clientCertSecretId !== undefined || config.ca !== undefined;
+  let credentials: { value: Promise<JwksCredentials>; at: number } | undefined;
+  const credentialsNow = (): Promise<JwksCredentials> => {
+    if (credentials === undefined) {
+      const value = loadJwksCredentials(config, options.timeoutMs);
+      credentials = { value, at: options.now() };
+      value.catch(() => { if (credentials?.value === value) credentials = undefined; });
+    }
+    return credentials.value;
+  };
+  const get = async () => {
+    const extra = withCredentials ? await credentialsNow() : { headers: {}, tls: {} };
+    return httpGet(config.url, { ...headers, ...extra.headers, ...(last?.etag !== undefined && { 'if-none-match': last.etag }) }, {
       timeoutMs: options.timeoutMs, maxBytes: MAX_JWKS_BYTES,
-    });
+    }, extra.tls);
+  };
+  return async () => {
+    let answer = await get();
+    if ((answer.status === 401 || answer.status === 403) && withCredentials && options.now() - credentials!.at >= options.cooldownMs) {
+      credentials = undefined;
+      answer = await get();
+    }
     if (answer.status === 304 && last !== undefined) return last.keys;
     // A redirect could move the trust anchor to another host: it is never followed, as jose's remote JWKS.
     if (answer.status !== 200) throw new KeyMaterialError(`JWKS endpoint answered HTTP ${answer.status}`);

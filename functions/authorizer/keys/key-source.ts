@@ -46,7 +46,7 @@ export function createKeySources(config: Config, deps: KeySourceDeps): KeySource
   }
   if (jwksUrl !== undefined) {
     const cache = new RefreshingKeyCache({
-      name: 'JWT_JWKS_URL', load: createJwksLoader(jwksUrl, options),
+      name: 'JWT_JWKS_URL', load: createJwksLoader(jwksUrl, { ...options, cooldownMs, now: deps.now }),
       maxAgeMs: jwksUrl.refreshSeconds * 1000, cooldownMs, now: deps.now, onLoadFailed: deps.onLoadFailed,
     });
     sources.push({ name: 'JWT_JWKS_URL', keys: () => cache.keys(), refetch: () => cache.refetch(), fresh: () => cache.fresh(), refetchOnSignatureMiss: false });

@@ -44,6 +44,16 @@ function secretReader(timeoutMs: number): Promise<GetSecret> {
 }
 
 /**
+ * The text of a secret's AWSCURRENT version (credentials for a JWKS endpoint, a client certificate).
+ * Rejects when it cannot be read or is binary.
+ */
+export async function readSecretText(secretId: string, timeoutMs: number): Promise<string> {
+  const value = await (await secretReader(timeoutMs))(secretId, 'AWSCURRENT', timeoutMs);
+  if (value?.text === undefined) throw new KeyMaterialError(`the secret ${secretId} holds no text`);
+  return value.text;
+}
+
+/**
  * Reads the secret's AWSCURRENT version (and AWSPREVIOUS when accepted) and turns each into keys.
  * Rejects when AWSCURRENT cannot be read or holds nothing usable.
  */
