@@ -123,7 +123,8 @@ async function explain(): Promise<void> {
 function claimMismatch({ record, claims }: Decision, config: Config, clientId: string, username: string | undefined) {
   const claim = record.detail?.claim;
   if (record.reason !== 'CLAIM_MISMATCH' || typeof claim !== 'string' || claims === undefined) return undefined;
-  const template = config.verifyClaims[claim];
+  const profile = config.profiles.find((p) => p.issuer === undefined || p.issuer === claims.iss);
+  const template = profile?.verifyClaims[claim];
   const expected = typeof template === 'string' ? renderTemplate(template, { clientId, username }) ?? `${template} (the client sent no value for it)` : template;
   return { claim, expected, actual: claims[claim] };
 }

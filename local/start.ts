@@ -70,7 +70,7 @@ if (dev !== undefined) {
   const { port: p } = new URL(broker.mqttUrl);
   const refused = [sub!, pub!].find((t) => t.refused !== undefined)?.refused;
   console.error(`No key source configured: trusting the development key (.dev/dev-key.json), its JWKS served at ${dev.jwks.url.href}.
-Tokens valid for 1 hour, allowed to publish and subscribe under demo/# and devices/<its client id>/#${config.issuers || config.audiences || Object.keys(config.verifyClaims).length > 0 ? ', minted with the iss, aud and claims your JWT_* settings ask for' : ''}:
+Tokens valid for 1 hour, allowed to publish and subscribe under demo/# and devices/<its client id>/#${config.profiles[0]!.issuers || config.profiles[0]!.audiences || Object.keys(config.profiles[0]!.verifyClaims).length > 0 ? ', minted with the iss, aud and claims your JWT_* settings ask for' : ''}:
 
 ${sub!.token}
 

@@ -3,7 +3,7 @@
 import type { JWTPayload } from 'jose';
 import { createAuthorizer } from '../functions/authorizer/authorizer.ts';
 import { renderTemplate } from '../functions/authorizer/claims.ts';
-import type { Config } from '../functions/authorizer/config.ts';
+import type { Config, Profile } from '../functions/authorizer/config.ts';
 import { mintDevToken, type DevKey } from './dev-key.ts';
 import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
 
@@ -14,7 +14,7 @@ export interface TryItToken {
 }
 
 /** The claims a token needs under `config` to connect as this client, besides its own. */
-export function claimsForConfig(config: Config, clientId: string, username: string): JWTPayload {
+export function claimsForConfig(config: Profile, clientId: string, username: string): JWTPayload {
   const claims: Record<string, unknown> = {};
   if (config.issuers !== undefined) claims.iss = config.issuers[0];
   if (config.audiences !== undefined) claims.aud = config.audiences[0];
@@ -26,7 +26,8 @@ export function claimsForConfig(config: Config, clientId: string, username: stri
 
 /** Mints a development token for this client under `config`, and says whether the authorizer accepts it. */
 export async function mintTryItToken(config: Config, key: DevKey, clientId: string, own: JWTPayload, ttlSeconds: number): Promise<TryItToken> {
-  const token = await mintDevToken(key, { sub: clientId, ...own, ...claimsForConfig(config, clientId, clientId) }, ttlSeconds);
+  // The development key stands for the first issuer's signer (with profiles, mint under its `issuer`).
+  const token = await mintDevToken(key, { sub: clientId, ...own, ...claimsForConfig(config.profiles[0]!, clientId, clientId) }, ttlSeconds);
   const event = connectEvent({ password: token, username: clientId, clientId, authorizerName: 'JwtAuthorizer' });
   // The dev key's JWKS is served locally: the check runs the real verification against it.
   const { record } = await createAuthorizer(config).decide(event, LOCAL_FUNCTION_ARN);

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { Config } from './config.ts';
+import type { Profile } from './config.ts';
 import { planPolicy, type PolicyPlan } from './policy.ts';
 import { compileRules } from './rules/compile-rules.ts';
 import { compileTemplate, instantiate, type CompiledTemplate } from './rules/compiled-templates.ts';
@@ -32,7 +32,7 @@ const MAX_TEMPLATES = 256;
  * A rule set is compiled once and filled in per client.
  * @throws Denied RULES_INVALID, RULES_UNSUPPORTED or PLACEHOLDER_VALUE_INVALID
  */
-export function createRulesFor(config: Config): RulesFor {
+export function createRulesFor(config: Profile): RulesFor {
   const names = [config.ruleClaims.acl, config.ruleClaims.pubRules, config.ruleClaims.subRules];
   const compiled = new Map<string, { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] }>();
 

@@ -1,14 +1,14 @@
 import type { JWTPayload } from 'jose';
-import { createRulesFor } from './acl.ts';
+import { createRulesFor, type RulesFor } from './acl.ts';
 import { checkClaims } from './claims.ts';
-import { IOT_MAX_SECONDS, IOT_MIN_SECONDS, REVOCATION_STALE_SECONDS, type Config } from './config.ts';
+import { IOT_MAX_SECONDS, IOT_MIN_SECONDS, REVOCATION_STALE_SECONDS, type Config, type Profile } from './config.ts';
 import { connectionIdOf, readConnectRequest, type ConnectRequest } from './connect-request.ts';
 import { clipForLog, Denied, detailForLog, toDenied, type DenyCode, type DenyDetail } from './deny.ts';
-import { createKeySources } from './keys/key-source.ts';
+import { createKeySources, type KeySource } from './keys/key-source.ts';
 import { iotArnPrefix, literalClientId, renderPolicy, type PolicyDocument } from './policy.ts';
 import { principalIdFor } from './principal.ts';
 import { allow, clampToIot, deny, type AuthorizerResponse } from './response.ts';
-import { readHeader, verifyToken, type TokenHeader } from './verify.ts';
+import { readHeader, readPayload, verifyToken, type TokenHeader } from './verify.ts';
 import { VerifiedTokenCache } from './verified-cache.ts';
 import { createDynamoDbReader, type RevocationReader } from './revocation/dynamodb-reader.ts';
 import { kindOf, revocationKeysFor } from './revocation/revocation-keys.ts';
@@ -67,15 +67,28 @@ export interface AuthorizerDeps {
   readonly readRevocations?: RevocationReader;
 }
 
+interface Issuer {
+  readonly profile: Profile;
+  readonly sources: readonly KeySource[];
+  readonly rulesFor: RulesFor;
+}
+
 // Attacker-chosen strings are logged, but bounded.
 const clip = (value: unknown): string | undefined => (typeof value === 'string' ? clipForLog(value) : undefined);
 
 /** Wires the pipeline once per container: key sources live as long as the authorizer. */
 export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Authorizer {
   const now = deps.now ?? Date.now;
-  const sources = createKeySources(config, { now, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}), onKeySkipped: deps.onKeySkipped });
+  // Each issuer's profile has its own key sources and rules: one issuer's keys never verify another's
+  // tokens, and one's failing JWKS endpoint never delays another's.
+  const issuers: Issuer[] = config.profiles.map((profile) => ({
+    profile,
+    sources: createKeySources(profile, { now, fetchTimeoutMs: config.fetchTimeoutMs, onLoadFailed: deps.onKeyLoadFailed ?? (() => {}), onKeySkipped: deps.onKeySkipped }),
+    rulesFor: createRulesFor(profile),
+  }));
+  const byIssuer = new Map(issuers.filter((i) => i.profile.issuer !== undefined).map((i) => [i.profile.issuer!, i]));
+  const implicit = issuers.length === 1 && issuers[0]!.profile.issuer === undefined ? issuers[0] : undefined;
   const verified = new VerifiedTokenCache(config.verifiedCacheEntries);
-  const rulesFor = createRulesFor(config);
   const revocations = config.revocation && new RevocationList({
     read: deps.readRevocations ?? createDynamoDbReader(config.revocation.table, config.fetchTimeoutMs),
     cacheSeconds: config.revocation.cacheSeconds, staleSeconds: REVOCATION_STALE_SECONDS, now,
@@ -91,20 +104,23 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     record.alg = clip(header.alg);
     record.kid = clip(header.kid);
     const nowMs = now();
-    const { payload, key, entry } = await verifyToken(request.token, header, sources, config, nowMs, verified);
+    // The profile is chosen by the token's `iss`, read before verification; nothing in the token picks a URL.
+    const peeked = implicit === undefined ? readPayload(request.token) : undefined;
+    const { profile, sources, rulesFor } = implicit ?? selectIssuer(peeked!.iss);
+    const { payload, key, entry } = await verifyToken(request.token, header, sources, profile, nowMs, verified, peeked);
     out.claims = payload;
     record.keyOrigin = key.origin;
     record.sub = clip(payload.sub);
     record.iss = clip(payload.iss);
-    checkClaims(payload, config.verifyClaims, request);
+    checkClaims(payload, profile.verifyClaims, request);
     if (revocations !== undefined) await checkRevocation(revocations, payload, request.clientId, record);
-    const disconnectAfter = disconnectAfterSeconds(payload.exp, nowMs, config.allowShortLived);
+    const disconnectAfter = disconnectAfterSeconds(payload.exp, nowMs, profile.allowShortLived);
     record.disconnectAfterInSeconds = disconnectAfter;
     // The policy depends only on the token and the client: a token seen again for the same client reuses it.
     const memoKey = `${clientId}\u0000${request.username ?? ''}\u0000${arnPrefix}`;
     let granted = entry?.memo?.for === memoKey ? (entry.memo.value as Granted) : undefined;
     if (granted === undefined) {
-      granted = grantsFor(payload, request, clientId, arnPrefix);
+      granted = grantsFor(rulesFor, payload, request, clientId, arnPrefix);
       if (entry !== undefined) entry.memo = { for: memoKey, value: granted };
     }
     record.rules = granted.rules;
@@ -113,7 +129,13 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     return allow(principal, policy, disconnectAfter, config.refreshSeconds ?? disconnectAfter);
   }
 
-  function grantsFor(payload: JWTPayload, who: ConnectRequest, clientId: string, arnPrefix: string): Granted {
+  function selectIssuer(iss: unknown): Issuer {
+    const found = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+    if (found === undefined) throw new Denied('ISSUER_MISMATCH', { claim: 'iss', iss: typeof iss === 'string' ? iss : JSON.stringify(iss) ?? 'none', why: 'no profile for this issuer' });
+    return found;
+  }
+
+  function grantsFor(rulesFor: RulesFor, payload: JWTPayload, who: ConnectRequest, clientId: string, arnPrefix: string): Granted {
     const rules = rulesFor(payload, who);
     return {
       rules: { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) },

@@ -3,6 +3,7 @@ import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './keys/algorithms.ts';
 import { headerProblem } from './keys/http-get.ts';
 import { keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './keys/key-material.ts';
 import { ConfigError, EnvReader, isPlainObject, type Env } from './env-reader.ts';
+import { readProfiles } from './profiles.ts';
 import { Denied } from './deny.ts';
 import { rulesFromJson, type RuleClaimNames } from './rules/parse-rules.ts';
 import type { RuleTemplate } from './rules/rule.ts';
@@ -49,8 +50,22 @@ export interface JwksUrlConfig {
 /** Expected claim values; string values are templates over `${clientid}` and `${username}`. */
 export type ClaimExpectations = Readonly<Record<string, string | number | boolean>>;
 
-export interface Config {
-  readonly tokenFrom: 'password' | 'username';
+/** Rules given by role (TBMQ's client type, generalised): the role claim, and rules per role value. */
+export interface RoleRules {
+  /** A claim name, or a dotted path into nested claims (`realm_access.roles`). */
+  readonly claim: readonly string[];
+  readonly rules: ReadonlyMap<string, readonly RuleTemplate[]>;
+  /** A role with no rules: deny (ROLE_UNKNOWN), or ignore it. */
+  readonly unknown: 'deny' | 'ignore';
+}
+
+/**
+ * One issuer's settings: its keys, its claim checks, its rules. Without JWT_ISSUERS there is one, from the
+ * JWT_* variables, that takes every `iss` (checked against JWT_ISSUER if set).
+ */
+export interface Profile {
+  /** The exact `iss` that selects this profile; undefined for the single implicit profile. */
+  readonly issuer: string | undefined;
   /** The algorithm allow-list; each key is further limited to the algorithms of its type. */
   readonly algorithms: ReadonlySet<string>;
   readonly secretsManager: SecretsManagerConfig | undefined;
@@ -58,28 +73,36 @@ export interface Config {
   readonly staticKeys: readonly TrustedKey[];
   readonly jwksUrl: JwksUrlConfig | undefined;
   readonly keyRefetchCooldownSeconds: number;
-  readonly fetchTimeoutMs: number;
   readonly clockSkewSeconds: number;
   readonly requireExp: boolean;
   readonly maxAgeSeconds: number | undefined;
   readonly issuers: readonly string[] | undefined;
   readonly audiences: readonly string[] | undefined;
   readonly verifyClaims: ClaimExpectations;
-  /** `refreshAfterInSeconds`; undefined means equal to `disconnectAfterInSeconds` (one invocation a connection). */
-  readonly refreshSeconds: number | undefined;
   readonly allowShortLived: boolean;
-  /** Tokens whose verified signature is remembered (0: none). */
-  readonly verifiedCacheEntries: number;
-  /** false: allows are not logged at INFO, only denies. */
-  readonly logAllows: boolean;
-  /** The revocation table, if revocation is on. */
-  readonly revocation: RevocationConfig | undefined;
   /** Claims that carry a token's rules. */
   readonly ruleClaims: RuleClaimNames;
   /** Rules for tokens that carry none; undefined: such tokens get Connect only. */
   readonly defaultAcl: readonly RuleTemplate[] | undefined;
   /** Rules added before every token's own (e.g. the device's shadow topics). */
   readonly baseAcl: readonly RuleTemplate[];
+  readonly roles: RoleRules | undefined;
+}
+
+/** The settings of the whole function, and its issuers' profiles. */
+export interface Config {
+  readonly tokenFrom: 'password' | 'username';
+  readonly fetchTimeoutMs: number;
+  /** `refreshAfterInSeconds`; undefined means equal to `disconnectAfterInSeconds` (one invocation a connection). */
+  readonly refreshSeconds: number | undefined;
+  /** Tokens whose verified signature is remembered (0: none). */
+  readonly verifiedCacheEntries: number;
+  /** false: allows are not logged at INFO, only denies. */
+  readonly logAllows: boolean;
+  /** The revocation table, if revocation is on. */
+  readonly revocation: RevocationConfig | undefined;
+  /** At least one; several only with JWT_ISSUERS or JWT_ISSUERS_FILE, each with its own `issuer`. */
+  readonly profiles: readonly Profile[];
 }
 
 /** Every JWT_* setting the function reads (the CDK app maps its context keys onto these). */
@@ -91,6 +114,7 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([
   'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
+  'JWT_ISSUERS', 'JWT_ISSUERS_FILE',
   'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_LOG_ALLOWS', 'JWT_REVOCATION_TABLE', 'JWT_REVOCATION_CACHE_SECONDS', 'JWT_REVOCATION_FAILURE', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
 ]);
 
@@ -107,6 +131,35 @@ const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'];
 export function parseConfig(env: Env): Config {
   const read = new EnvReader(env);
   read.rejectUnknown('JWT_', SETTING_NAMES);
+  const fetchTimeoutMs = read.integer('JWT_FETCH_TIMEOUT_MS', 1500, 50, 4000);
+  const profiles = readProfiles(read, env);
+  const config: Config = {
+    tokenFrom: read.oneOf('JWT_FROM', ['password', 'username'], 'password'),
+    fetchTimeoutMs,
+    refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
+    verifiedCacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 2000, 0, 1_000_000),
+    logAllows: read.boolean('JWT_LOG_ALLOWS', true),
+    revocation: readRevocation(read),
+    profiles,
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return Object.freeze(config);
+}
+
+/** The per-issuer settings, as JWT_* variables (a profile's keys are their camelCase names without the prefix). */
+export const PROFILE_SETTINGS: ReadonlySet<string> = new Set([
+  'JWT_ALGORITHMS', 'JWT_SECRET_ID', 'JWT_SECRET_FORMAT', 'JWT_SECRET_CACHE_SECONDS', 'JWT_SECRET_ACCEPT_PREVIOUS',
+  'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS', 'JWT_JWKS_ALLOW_HTTP',
+  'JWT_JWKS_AUTH_SECRET_ID', 'JWT_JWKS_CA', 'JWT_JWKS_CLIENT_CERT_SECRET_ID', 'JWT_KEY_REFETCH_COOLDOWN_SECONDS',
+  'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_VERIFY_CLAIMS',
+  'JWT_ALLOW_SHORT_LIVED', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
+]);
+
+/**
+ * One issuer's settings from JWT_* variables (the environment, or a profile rewritten as variables).
+ * Problems are reported through `read`, naming the variable.
+ */
+export function readProfile(read: EnvReader, issuer: string | undefined, roles: RoleRules | undefined): Profile {
   const algorithms = readAlgorithms(read);
   const secretsManager = readSecretsManager(read);
   const staticKeys = [...readPublicKey(read, algorithms), ...readInlineJwks(read, algorithms)];
@@ -115,31 +168,25 @@ export function parseConfig(env: Env): Config {
     read.problem('JWT_SECRET_ID', 'no key source: set JWT_SECRET_ID, JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_URL');
   }
   const verifyClaims = readVerifyClaims(read);
-  const config: Config = {
-    tokenFrom: read.oneOf('JWT_FROM', ['password', 'username'], 'password'),
+  return {
+    issuer,
     algorithms,
     secretsManager,
     staticKeys,
     jwksUrl,
     keyRefetchCooldownSeconds: read.integer('JWT_KEY_REFETCH_COOLDOWN_SECONDS', 1, 0, 86_400),
-    fetchTimeoutMs: read.integer('JWT_FETCH_TIMEOUT_MS', 1500, 50, 4000),
     clockSkewSeconds: read.integer('JWT_CLOCK_SKEW_SECONDS', 30, 0, 3600),
     requireExp: read.boolean('JWT_REQUIRE_EXP', true),
     maxAgeSeconds: read.integer('JWT_MAX_AGE_SECONDS', undefined, 1, 10 * 365 * 86_400),
-    issuers: read.list('JWT_ISSUER'),
+    issuers: issuer !== undefined ? [issuer] : read.list('JWT_ISSUER'),
     audiences: read.list('JWT_AUDIENCE'),
     verifyClaims,
-    refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
     allowShortLived: read.boolean('JWT_ALLOW_SHORT_LIVED', false),
-    verifiedCacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 2000, 0, 1_000_000),
-    logAllows: read.boolean('JWT_LOG_ALLOWS', true),
-    revocation: readRevocation(read),
     ruleClaims: readRuleClaims(read, verifyClaims),
     defaultAcl: readAcl(read, 'JWT_DEFAULT_ACL'),
     baseAcl: readAcl(read, 'JWT_BASE_ACL') ?? [],
+    roles,
   };
-  if (read.problems.length > 0) throw new ConfigError(read.problems);
-  return Object.freeze(config);
 }
 
 const RULE_CLAIM_SETTINGS = [

@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Decision, DecisionRecord } from './authorizer.ts';
-import type { RuleClaimNames } from './rules/parse-rules.ts';
 
 export interface DecisionLogOptions {
   /** false: allows are not logged at INFO (JWT_LOG_ALLOWS), for fleets that audit connects elsewhere. */
   readonly logAllows: boolean;
-  readonly ruleClaims: RuleClaimNames;
+  /** The claims that may carry rules, under any issuer's profile. */
+  readonly ruleClaims: readonly string[];
 }
 
 /**
@@ -24,9 +24,9 @@ export function compactFields(record: DecisionRecord, coldStart: boolean): Recor
 }
 
 /** Everything for troubleshooting (DEBUG): the rules as the token gave them, the policy documents, the key's origin, the timers. */
-export function debugFields({ record, response, claims }: Decision, ruleClaims: RuleClaimNames): Record<string, unknown> {
+export function debugFields({ record, response, claims }: Decision, ruleClaims: readonly string[]): Record<string, unknown> {
   const tokenRules = claims === undefined ? undefined : Object.fromEntries(
-    [ruleClaims.acl, ruleClaims.pubRules, ruleClaims.subRules].filter((name) => Object.hasOwn(claims, name)).map((name) => [name, claims[name]]));
+    ruleClaims.filter((name) => Object.hasOwn(claims, name)).map((name) => [name, claims[name]]));
   return {
     username: record.username, alg: record.alg, keyOrigin: record.keyOrigin, rules: record.rules, tokenRules,
     ...(response.isAuthenticated && {

@@ -19,7 +19,8 @@ const authorizer = createAuthorizer(config, {
     logger.warn('key left out', { source, why });
   },
 });
-const logOptions = { logAllows: config.logAllows, ruleClaims: config.ruleClaims };
+const ruleClaims = [...new Set(config.profiles.flatMap(({ ruleClaims: c }) => [c.acl, c.pubRules, c.subRules]))];
+const logOptions = { logAllows: config.logAllows, ruleClaims };
 const sampled = process.env.POWERTOOLS_LOGGER_SAMPLE_RATE !== undefined;
 let coldStart = true;
 

@@ -1,9 +1,9 @@
 import type { JWTPayload } from 'jose';
-import type { Config } from './config.ts';
+import type { Profile } from './config.ts';
 import { Denied } from './deny.ts';
 
 /** What the registered-claim checks need from the configuration. */
-export type ClaimRules = Pick<Config, 'clockSkewSeconds' | 'requireExp' | 'maxAgeSeconds' | 'issuers' | 'audiences'>;
+export type ClaimRules = Pick<Profile, 'clockSkewSeconds' | 'requireExp' | 'maxAgeSeconds' | 'issuers' | 'audiences'>;
 
 /**
  * RFC 7519 §4.1's checks of a verified token, as jose's jwtVerify makes them, and in its order: the

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { Config } from './config.ts';
+import type { Profile } from './config.ts';
 import { Denied } from './deny.ts';
 import { findCandidates, type KeySource } from './keys/key-source.ts';
 import type { TrustedKey } from './keys/key-material.ts';
@@ -64,9 +64,11 @@ export async function verifyToken(
   token: string,
   header: TokenHeader,
   sources: readonly KeySource[],
-  config: Config,
+  config: Profile,
   nowMs: number,
   cache?: VerifiedTokenCache,
+  /** The payload, when the caller has decoded it already (to pick the issuer's profile). */
+  decoded?: JWTPayload,
 ): Promise<VerifiedToken> {
   const { alg, kid } = header;
   // `none` and every algorithm the operator did not allow stop here, before any key is touched.
@@ -86,12 +88,12 @@ export async function verifyToken(
     }
     cache!.delete(token);
   }
-  let result = tryKeys(token, candidates.keys, alg);
+  let result = tryKeys(token, candidates.keys, alg, decoded);
   if (result === undefined && candidates.refetchable.length > 0) {
     const refetched = await Promise.all(candidates.refetchable.map((source) => source.refetch()));
     if (refetched.some(Boolean)) {
       candidates = await findCandidates(sources, kid, alg);
-      result = tryKeys(token, candidates.keys, alg);
+      result = tryKeys(token, candidates.keys, alg, decoded);
     }
   }
   if (result === undefined) {
@@ -109,17 +111,17 @@ export async function verifyToken(
 }
 
 /** The first key whose signature verifies, with the decoded payload; claim checks follow. */
-function tryKeys(token: string, keys: readonly TrustedKey[], alg: string): { payload: JWTPayload; key: TrustedKey } | undefined {
+function tryKeys(token: string, keys: readonly TrustedKey[], alg: string, decoded?: JWTPayload): { payload: JWTPayload; key: TrustedKey } | undefined {
   if (keys.length === 0) return undefined;
   const dot = token.lastIndexOf('.');
   const input = Buffer.from(token.slice(0, dot));
   const signature = Buffer.from(token.slice(dot + 1), 'base64url');
   const key = keys.find((candidate) => verifySignature(alg, candidate.key, input, signature));
-  return key === undefined ? undefined : { payload: decodePayload(token), key };
+  return key === undefined ? undefined : { payload: decoded ?? readPayload(token), key };
 }
 
-/** The payload of a verified token. @throws Denied TOKEN_MALFORMED */
-function decodePayload(token: string): JWTPayload {
+/** The payload of a compact JWS (trusted only once its signature is verified). @throws Denied TOKEN_MALFORMED */
+export function readPayload(token: string): JWTPayload {
   const first = token.indexOf('.');
   return decodeSegment(token.slice(first + 1, token.lastIndexOf('.')), 'payload') as JWTPayload;
 }

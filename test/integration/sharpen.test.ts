@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer, type Authorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig, type Config } from '../../functions/authorizer/config.ts';
-import { configProblems } from '../helpers/config-problems.ts';
+import { parseConfig, type Profile } from '../../functions/authorizer/config.ts';
+import { configProblems, parseProfile } from '../helpers/config-problems.ts';
 import { createKeySources } from '../../functions/authorizer/keys/key-source.ts';
 import { readHeader, verifyToken } from '../../functions/authorizer/verify.ts';
 import { VerifiedTokenCache } from '../../functions/authorizer/verified-cache.ts';
@@ -121,16 +121,16 @@ describe('13.5 plain http JWKS URLs', () => {
 
 describe('13.6 the verified-signature cache', () => {
   const NOW = 1_800_000_000;
-  let config: Config;
+  let config: Profile;
   beforeAll(() => {
-    config = parseConfig({ JWT_JWKS: JSON.stringify(jwksOf(signer)), JWT_REQUIRE_EXP: 'false' });
+    config = parseProfile({ JWT_JWKS: JSON.stringify(jwksOf(signer)), JWT_REQUIRE_EXP: 'false' });
   });
   const verify = (token: string, sources: ReturnType<typeof createKeySources>, cache: VerifiedTokenCache, nowS: number) =>
     verifyToken(token, readHeader(token), sources, config, nowS * 1000, cache).then(() => 'VERIFIED', (err: { code: string }) => err.code);
 
   it('never serves an entry past the token\'s exp plus the skew, and forgets it', async () => {
     const cache = new VerifiedTokenCache(10);
-    const sources = createKeySources(config, { now: () => NOW * 1000, onLoadFailed: () => {} });
+    const sources = createKeySources(config, { now: () => NOW * 1000, onLoadFailed: () => {}, fetchTimeoutMs: 1500 });
     const token = await mint(signer, { iat: NOW, exp: NOW + 600 });
     expect(await verify(token, sources, cache, NOW)).toBe('VERIFIED');
     expect(cache.size).toBe(1);
@@ -142,9 +142,9 @@ describe('13.6 the verified-signature cache', () => {
   it('never serves an entry for a token without exp once its key has left the key set', async () => {
     const other = await asymmetricSigner('ES256');
     jwks.serve({ json: jwksOf(signer) });
-    const live = parseConfig({ JWT_JWKS_URL: jwks.url.href, JWT_REQUIRE_EXP: 'false', JWT_JWKS_REFRESH_SECONDS: '60' });
+    const live = parseProfile({ JWT_JWKS_URL: jwks.url.href, JWT_REQUIRE_EXP: 'false', JWT_JWKS_REFRESH_SECONDS: '60' });
     let now = NOW;
-    const sources = createKeySources(live, { now: () => now * 1000, onLoadFailed: () => {} });
+    const sources = createKeySources(live, { now: () => now * 1000, onLoadFailed: () => {}, fetchTimeoutMs: 1500 });
     const cache = new VerifiedTokenCache(10);
     const token = await mint(signer, { iat: NOW }, { ttl: null });
     const check = () => verifyToken(token, readHeader(token), sources, live, now * 1000, cache).then(() => 'VERIFIED', (err: { code: string }) => err.code);

@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Profile } from '../config.ts';
 import { Denied } from '../deny.ts';
 import { createJwksLoader } from './jwks-url.ts';
 import type { TrustedKey } from './key-material.ts';
@@ -20,6 +20,8 @@ export interface KeySource {
 }
 
 export interface KeySourceDeps {
+  /** Time limit of one fetch (JWT_FETCH_TIMEOUT_MS). */
+  readonly fetchTimeoutMs: number;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   readonly onLoadFailed: (source: string, err: unknown) => void;
@@ -28,9 +30,9 @@ export interface KeySourceDeps {
 }
 
 /** Builds every source the configuration names; none of them fetches anything until first asked. */
-export function createKeySources(config: Config, deps: KeySourceDeps): KeySource[] {
+export function createKeySources(config: Profile, deps: KeySourceDeps): KeySource[] {
   const sources: KeySource[] = [];
-  const options = { timeoutMs: config.fetchTimeoutMs, allowed: config.algorithms };
+  const options = { timeoutMs: deps.fetchTimeoutMs, allowed: config.algorithms };
   const cooldownMs = config.keyRefetchCooldownSeconds * 1000;
   if (config.staticKeys.length > 0) {
     const keys = config.staticKeys;

@@ -19,18 +19,19 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 
 describe('parseConfig', () => {
   it('applies the documented defaults', () => {
-    const config = parseConfig(MINIMAL);
+    const whole = parseConfig(MINIMAL);
+    expect(whole).toMatchObject({ tokenFrom: 'password', fetchTimeoutMs: 1500, refreshSeconds: undefined, verifiedCacheEntries: 2000, logAllows: true, revocation: undefined });
+    expect(whole.profiles).toHaveLength(1);
+    const config = whole.profiles[0]!;
     expect(config).toMatchObject({
-      tokenFrom: 'password',
+      issuer: undefined,
       secretsManager: { secretId: 'jwt-secret', format: 'auto', cacheSeconds: 300, acceptPrevious: true },
       keyRefetchCooldownSeconds: 1,
       clockSkewSeconds: 30,
       requireExp: true,
       maxAgeSeconds: undefined,
-      refreshSeconds: undefined,
       allowShortLived: false,
       verifyClaims: {},
-      verifiedCacheEntries: 2000,
       ruleClaims: { acl: 'acl', pubRules: 'pub_rules', subRules: 'sub_rules' },
       defaultAcl: undefined,
       baseAcl: [],
@@ -38,11 +39,11 @@ describe('parseConfig', () => {
     expect([...config.algorithms].sort()).toEqual(
       ['ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
     );
-    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(whole)).toBe(true);
   });
 
   it('reads every setting', () => {
-    const config = parseConfig({
+    const whole = parseConfig({
       JWT_FROM: 'username', JWT_ALGORITHMS: 'ES256, RS256', JWT_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
       JWT_SECRET_FORMAT: 'hmac-base64', JWT_SECRET_CACHE_SECONDS: '60', JWT_SECRET_ACCEPT_PREVIOUS: 'false',
       JWT_PUBLIC_KEY: PEM, JWT_JWKS: JSON.stringify({ keys: [PUBLIC_JWK] }),
@@ -51,21 +52,22 @@ describe('parseConfig', () => {
       JWT_REQUIRE_EXP: 'false', JWT_MAX_AGE_SECONDS: '3600', JWT_ISSUER: 'a,b', JWT_AUDIENCE: 'mqtt',
       JWT_VERIFY_CLAIMS: '{"sub":"${clientid}","tier":2}', JWT_REFRESH_SECONDS: '600', JWT_ALLOW_SHORT_LIVED: 'true',
     });
-    expect(config.tokenFrom).toBe('username');
+    expect(whole).toMatchObject({ tokenFrom: 'username', fetchTimeoutMs: 800, refreshSeconds: 600 });
+    const config = whole.profiles[0]!;
     expect([...config.algorithms]).toEqual(['ES256', 'RS256']);
     expect(config.secretsManager).toEqual({ secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:x', format: 'hmac-base64', cacheSeconds: 60, acceptPrevious: false });
     expect(config.staticKeys.map((k) => [k.origin, k.kid, [...k.algorithms]])).toEqual([
       ['JWT_PUBLIC_KEY', undefined, ['ES256']], ['JWT_JWKS', 'k1', ['ES256']],
     ]);
-    expect(config.jwksUrl).toEqual({ url: new URL('https://idp.example.com/jwks.json'), refreshSeconds: 60, headers: { 'x-api-key': 'k' } });
+    expect(config.jwksUrl).toMatchObject({ url: new URL('https://idp.example.com/jwks.json'), refreshSeconds: 60, headers: { 'x-api-key': 'k' } });
     expect(config).toMatchObject({
-      keyRefetchCooldownSeconds: 5, fetchTimeoutMs: 800, clockSkewSeconds: 0, requireExp: false, maxAgeSeconds: 3600,
-      issuers: ['a', 'b'], audiences: ['mqtt'], verifyClaims: { sub: '${clientid}', tier: 2 }, refreshSeconds: 600, allowShortLived: true,
+      keyRefetchCooldownSeconds: 5, clockSkewSeconds: 0, requireExp: false, maxAgeSeconds: 3600,
+      issuers: ['a', 'b'], audiences: ['mqtt'], verifyClaims: { sub: '${clientid}', tier: 2 }, allowShortLived: true,
     });
   });
 
   it('accepts a PEM whose newlines are written as \\n', () => {
-    expect(parseConfig({ JWT_PUBLIC_KEY: PEM.replaceAll('\n', '\\n') }).staticKeys).toHaveLength(1);
+    expect(parseConfig({ JWT_PUBLIC_KEY: PEM.replaceAll('\n', '\\n') }).profiles[0]!.staticKeys).toHaveLength(1);
   });
 
   it.each([

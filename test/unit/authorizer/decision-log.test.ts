@@ -7,7 +7,7 @@ import { logDecision } from '../../../functions/authorizer/decision-log.ts';
 import { allow, deny } from '../../../functions/authorizer/response.ts';
 import type { Decision } from '../../../functions/authorizer/authorizer.ts';
 
-const RULE_CLAIMS = { acl: 'acl', pubRules: 'pub_rules', subRules: 'sub_rules' };
+const RULE_CLAIMS = ['acl', 'pub_rules', 'sub_rules'];
 
 function capture(level: 'INFO' | 'DEBUG') {
   const lines: string[] = [];

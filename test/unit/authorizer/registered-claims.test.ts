@@ -1,10 +1,10 @@
+import { parseProfile } from '../../helpers/config-problems.ts';
 // The registered-claim checks that replaced jose's jwtVerify claim validation decide as jose does, code for
 // code, for any iss, aud, exp, nbf and iat against any issuer and audience settings.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import { parseConfig } from '../../../functions/authorizer/config.ts';
 import { toDenied } from '../../../functions/authorizer/deny.ts';
 import { checkRegisteredClaims } from '../../../functions/authorizer/registered-claims.ts';
 import { asymmetricSigner, jwksOf } from '../../helpers/keys.ts';
@@ -25,7 +25,7 @@ describe('checkRegisteredClaims', () => {
       fc.option(fc.subarray(['a', 'b'], { minLength: 1 }), { nil: undefined }), fc.option(fc.subarray(['a', 'c'], { minLength: 1 }), { nil: undefined }),
       fc.boolean(), fc.integer({ min: 0, max: 60 }), fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined }),
       async (claims, issuers, audiences, requireExp, skew, maxAge) => {
-        const config = parseConfig({
+        const config = parseProfile({
           JWT_JWKS: jwks, JWT_CLOCK_SKEW_SECONDS: String(skew), JWT_REQUIRE_EXP: String(requireExp),
           ...(issuers && { JWT_ISSUER: issuers.join(',') }), ...(audiences && { JWT_AUDIENCE: audiences.join(',') }),
           ...(maxAge !== undefined && { JWT_MAX_AGE_SECONDS: String(maxAge) }),

@@ -1,6 +1,7 @@
+import { parseProfile } from '../../helpers/config-problems.ts';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { parseConfig, type Config } from '../../../functions/authorizer/config.ts';
+import type { Profile } from '../../../functions/authorizer/config.ts';
 import { Denied } from '../../../functions/authorizer/deny.ts';
 import { createKeySources } from '../../../functions/authorizer/keys/key-source.ts';
 import { hmacKey } from '../../../functions/authorizer/keys/key-material.ts';
@@ -13,16 +14,16 @@ const NOW = 1_800_000_000; // a fixed "now" (seconds) for the time-claim boundar
 const at = (claims: Record<string, unknown>) => ({ iat: NOW - 10, exp: NOW + 3600, ...claims });
 
 let signers: Record<string, Signer>;
-let config: Config;
+let config: Profile;
 let sources: KeySource[];
 
 beforeAll(async () => {
   signers = Object.fromEntries(await Promise.all(ASYMMETRIC_ALGS.map(async (alg) => [alg, await asymmetricSigner(alg)])));
-  config = parseConfig({ JWT_JWKS: JSON.stringify(jwksOf(...Object.values(signers))) });
-  sources = createKeySources(config, { now: () => NOW * 1000, onLoadFailed: () => {} });
+  config = parseProfile({ JWT_JWKS: JSON.stringify(jwksOf(...Object.values(signers))) });
+  sources = createKeySources(config, { now: () => NOW * 1000, onLoadFailed: () => {}, fetchTimeoutMs: 1500 });
 });
 
-async function outcome(token: string, options: { config?: Config; sources?: readonly KeySource[]; nowS?: number } = {}) {
+async function outcome(token: string, options: { config?: Profile; sources?: readonly KeySource[]; nowS?: number } = {}) {
   try {
     const header = readHeader(token);
     const result = await verifyToken(token, header, options.sources ?? sources, options.config ?? config, (options.nowS ?? NOW) * 1000);
@@ -77,17 +78,17 @@ describe('verifyToken', () => {
 
   it('denies an algorithm outside JWT_ALGORITHMS', async () => {
     const { alg: _alg, ...rsaJwk } = signers.RS256!.jwk;
-    const strict = parseConfig({ JWT_JWKS: JSON.stringify({ keys: [rsaJwk] }), JWT_ALGORITHMS: 'PS256' });
+    const strict = parseProfile({ JWT_JWKS: JSON.stringify({ keys: [rsaJwk] }), JWT_ALGORITHMS: 'PS256' });
     const token = await mint(signers.RS256!, at({}));
-    expect(await outcome(token, { config: strict, sources: createKeySources(strict, { now: Date.now, onLoadFailed: () => {} }) }))
+    expect(await outcome(token, { config: strict, sources: createKeySources(strict, { now: Date.now, onLoadFailed: () => {}, fetchTimeoutMs: 1500 }) }))
       .toMatchObject({ code: 'ALG_NOT_ALLOWED', detail: { alg: 'RS256' } });
   });
 
   // RFC 8725 §2.1: an RSA public key, known to everyone, used as an HMAC secret.
   it('denies HMAC/RSA key confusion', async () => {
     const rsaPem = signers.RS256!.pem!;
-    const pemConfig = parseConfig({ JWT_PUBLIC_KEY: rsaPem });
-    const pemSources = createKeySources(pemConfig, { now: Date.now, onLoadFailed: () => {} });
+    const pemConfig = parseProfile({ JWT_PUBLIC_KEY: rsaPem });
+    const pemSources = createKeySources(pemConfig, { now: Date.now, onLoadFailed: () => {}, fetchTimeoutMs: 1500 });
     const forged = await mint(hmacSigner(Buffer.from(rsaPem)), at({}), { withKid: false });
     expect(await outcome(forged, { config: pemConfig, sources: pemSources })).toMatchObject({ code: 'KEY_NOT_FOUND', detail: { alg: 'HS256' } });
   });
@@ -107,11 +108,11 @@ describe('verifyToken', () => {
   });
 
   it('honours JWT_REQUIRE_EXP=false, JWT_MAX_AGE_SECONDS, JWT_ISSUER and JWT_AUDIENCE', async () => {
-    const strict = parseConfig({
+    const strict = parseProfile({
       JWT_JWKS: JSON.stringify(jwksOf(signers.ES256!)), JWT_REQUIRE_EXP: 'false', JWT_MAX_AGE_SECONDS: '600',
       JWT_ISSUER: 'https://idp.example.com,https://idp2.example.com', JWT_AUDIENCE: 'mqtt', JWT_CLOCK_SKEW_SECONDS: '0',
     });
-    const strictSources = createKeySources(strict, { now: Date.now, onLoadFailed: () => {} });
+    const strictSources = createKeySources(strict, { now: Date.now, onLoadFailed: () => {}, fetchTimeoutMs: 1500 });
     const check = async (claims: Record<string, unknown>) =>
       (await outcome(await mint(signers.ES256!, claims, { ttl: null }), { config: strict, sources: strictSources })).code;
     const good = { iat: NOW - 60, iss: 'https://idp2.example.com', aud: ['other', 'mqtt'] };
@@ -164,7 +165,7 @@ describe('verifyToken', () => {
 
   it('refetches once on an unknown kid and verifies a key published since', async () => {
     const fresh = await asymmetricSigner('EdDSA');
-    const freshConfig = parseConfig({ JWT_JWKS: JSON.stringify(jwksOf(fresh)) });
+    const freshConfig = parseProfile({ JWT_JWKS: JSON.stringify(jwksOf(fresh)) });
     const source = memorySource([], { onRefetch: () => freshConfig.staticKeys });
     expect(await outcome(await mint(fresh, at({})), { sources: [source] })).toMatchObject({ code: 'VERIFIED' });
     expect(source.refetches).toBe(1);
