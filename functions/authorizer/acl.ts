@@ -1,5 +1,7 @@
 import type { JWTPayload } from 'jose';
-import type { Profile } from './config.ts';
+import type { Profile, RoleRules } from './config.ts';
+import { Denied } from './deny.ts';
+import { isPlainObject } from './env-reader.ts';
 import { planPolicy, type PolicyPlan } from './policy.ts';
 import { compileRules } from './rules/compile-rules.ts';
 import { compileTemplate, instantiate, type CompiledTemplate } from './rules/compiled-templates.ts';
@@ -37,15 +39,20 @@ export function createRulesFor(config: Profile): RulesFor {
   const compiled = new Map<string, { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] }>();
 
   function load(payload: JWTPayload) {
+    const roles = config.roles === undefined ? [] : rolesOf(payload, config.roles);
     // The rule claims as the token carries them: the same claims always compile to the same template. Which
-    // claims are present is spelled outside the JSON, so no claim value can pass for an absent claim.
+    // claims are present is spelled outside the JSON, so no claim value can pass for an absent claim; the
+    // roles follow as a JSON array of their own (self-delimiting).
     const present = names.filter((name) => Object.hasOwn(payload, name));
-    const key = `${names.map((name) => (present.includes(name) ? '1' : '0')).join('')}${JSON.stringify(present.map((name) => payload[name]))}`;
+    const key = `${names.map((name) => (present.includes(name) ? '1' : '0')).join('')}${JSON.stringify(present.map((name) => payload[name]))}${JSON.stringify(roles)}`;
     let entry = compiled.get(key);
     if (entry === undefined) {
       const fromToken = rulesFromClaims(payload, config.ruleClaims);
       const source = fromToken !== undefined ? 'token' : config.defaultAcl !== undefined ? 'default' : 'none';
-      const templates = [...config.baseAcl, ...(fromToken ?? config.defaultAcl ?? [])];
+      // A role's rules come after the base rules and before the token's own: allows add up, and every deny
+      // holds (in IoT a Deny wins whatever its place).
+      const byRole = roles.flatMap((role) => config.roles!.rules.get(role) ?? []);
+      const templates = [...config.baseAcl, ...byRole, ...(fromToken ?? config.defaultAcl ?? [])];
       entry = { source, templates, template: compileTemplate(templates) };
       if (compiled.size >= MAX_TEMPLATES) compiled.delete(compiled.keys().next().value!);
       compiled.set(key, entry);
@@ -63,4 +70,24 @@ export function createRulesFor(config: Profile): RulesFor {
     const { grants, exact, notes } = compileRules(rules);
     return { exact, notes, plan: planPolicy(grants), source, ruleCount: rules.length };
   };
+}
+
+/**
+ * The roles a token claims that have rules (a string or an array of strings, at a claim path such as
+ * `realm_access.roles`), sorted; none when it claims none.
+ * @throws Denied CLAIM_INVALID for a role claim of another type; ROLE_UNKNOWN for a role without rules (unless ignored)
+ */
+export function rolesOf(payload: JWTPayload, roles: RoleRules): string[] {
+  let value: unknown = payload;
+  for (const step of roles.claim) {
+    if (!isPlainObject(value) || !Object.hasOwn(value, step)) return [];
+    value = value[step];
+  }
+  const claim = roles.claim.join('.');
+  const claimed = typeof value === 'string' ? [value] : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value as string[] : undefined;
+  if (claimed === undefined) throw new Denied('CLAIM_INVALID', { claim, why: 'a role claim is a string or an array of strings' });
+  const known = [...new Set(claimed)].filter((role) => roles.rules.has(role)).sort();
+  const unknown = claimed.find((role) => !roles.rules.has(role));
+  if (unknown !== undefined && roles.unknown === 'deny') throw new Denied('ROLE_UNKNOWN', { claim, role: unknown });
+  return known;
 }

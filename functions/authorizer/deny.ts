@@ -28,6 +28,7 @@ export const DENY_CODES = [
   'KEY_SOURCE_UNAVAILABLE',
   'REVOKED',
   'REVOCATION_UNAVAILABLE',
+  'ROLE_UNKNOWN',
   'INTERNAL',
 ] as const;
 

@@ -87,7 +87,8 @@ function readOneProfile(read: EnvReader, value: Record<string, unknown>, issuer:
   const sub = new EnvReader(env);
   const profile = readProfile(sub, issuer, roles);
   for (const problem of sub.problems) {
-    read.problems.push(problem.replace(/^(JWT_[A-Z_]+)(?=:)/, (variable) => `${place}.${camelKeyOf(variable)}`).replaceAll(/JWT_[A-Z_]+/g, camelKeyOf));
+    const [, variable, message] = /^(JWT_[A-Z_]+): ([\s\S]*)$/.exec(problem)!;
+    read.problems.push(`${place}.${camelKeyOf(variable!)}: ${message!.replaceAll(/JWT_[A-Z_]+/g, camelKeyOf)}`);
   }
   return sub.problems.length > 0 ? undefined : profile;
 }
