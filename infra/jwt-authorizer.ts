@@ -50,6 +50,13 @@ export class JwtAuthorizer extends Construct {
 
     this.secret = this.signingSecret(settings, role);
     this.revocationTable = this.revocationTableOf(settings);
+    // The other secrets the configuration names (profiles' keys, JWKS credentials and client certificates): read only.
+    for (const [i, secretId] of settings.readSecrets.entries()) {
+      const secret = secretId.startsWith('arn:')
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, `ReadSecret${i}`, secretId)
+        : secretsmanager.Secret.fromSecretNameV2(this, `ReadSecret${i}`, secretId);
+      secret.grantRead(role);
+    }
     // Read-only: the function reads entries (BatchGetItem); writing them is the operator's CLI.
     this.revocationTable?.grant(role, 'dynamodb:BatchGetItem');
     this.function = new lambda.Function(this, 'Function', {

@@ -1,6 +1,7 @@
 // The CDK app's settings, from CDK context (cdk.json or `-c key=value`), validated at synth time.
 import { ConfigError, parseConfig, SETTING_NAMES } from '../functions/authorizer/config.ts';
 import { EnvReader } from '../functions/authorizer/env-reader.ts';
+import { readFileSync } from 'node:fs';
 
 /** `JWT_JWKS_URL` → `jwksUrl`: each function setting has a context key of the same meaning. */
 export function contextKeyOf(variable: string): string {
@@ -8,7 +9,7 @@ export function contextKeyOf(variable: string): string {
 }
 
 // Set by the stack from the resources it makes or imports, not by context directly.
-const SET_BY_STACK = new Set(['JWT_SECRET_ID', 'JWT_REVOCATION_TABLE']);
+const SET_BY_STACK = new Set(['JWT_SECRET_ID', 'JWT_REVOCATION_TABLE', 'JWT_ISSUERS_FILE']);
 const FUNCTION_KEYS = new Map([...SETTING_NAMES].filter((v) => !SET_BY_STACK.has(v)).map((v) => [contextKeyOf(v), v]));
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
@@ -18,7 +19,7 @@ const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 const INFRA_KEYS = new Set([
   'secretArn', 'secretKmsKeyArn', 'createSecret', 'authorizerName', 'logRetentionDays', 'logLevel', 'alarmTopicArn',
   'defaultAuthorizer', 'memorySize', 'reservedConcurrency', 'provisionedConcurrency', 'denyAlarmThreshold', 'retainSecret',
-  'revocation', 'revocationTableName',
+  'revocation', 'revocationTableName', 'issuersFile',
 ]);
 
 export type SecretSetting =
@@ -37,6 +38,10 @@ export interface InfraSettings {
   readonly secret: SecretSetting;
   /** The revocation table: created (`revocation=true`), imported by name, or none. */
   readonly revocation: RevocationSetting;
+  /** Issuer profiles from `issuersFile`: shipped in the deployable folder as `issuers.json`. */
+  readonly issuersFile: { readonly path: string; readonly text: string } | undefined;
+  /** Further Secrets Manager secrets the function reads (profiles' secrets, JWKS credentials), by name or ARN. */
+  readonly readSecrets: readonly string[];
   readonly authorizerName: string;
   readonly logRetentionDays: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -88,7 +93,8 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   }
   const kmsKeyArn = text('secretKmsKeyArn');
   if (kmsKeyArn !== undefined && secretArn === undefined) problems.push('secretKmsKeyArn: set, but secretArn is not (a created secret uses the AWS managed key)');
-  const otherKeySource = ['JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL'].some((v) => environment[v] !== undefined);
+  // Profiles name their own key sources: no secret is made for them unless asked.
+  const otherKeySource = ['JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_ISSUERS'].some((v) => environment[v] !== undefined) || text('issuersFile') !== undefined;
   const createSecret = flag('createSecret') ?? (secretArn === undefined && !otherKeySource);
   if (createSecret && secretArn !== undefined) problems.push('createSecret: true, but secretArn imports a secret');
   // The created secret signs every device's token: `cdk destroy` keeps it unless told otherwise.
@@ -104,6 +110,16 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   const revocation: RevocationSetting = revocationTableName !== undefined ? { mode: 'import', tableName: revocationTableName }
     : createTable ? { mode: 'create' } : { mode: 'none' };
 
+  const issuersPath = text('issuersFile');
+  let issuersFile: InfraSettings['issuersFile'];
+  if (issuersPath !== undefined) {
+    try {
+      issuersFile = { path: issuersPath, text: readFileSync(issuersPath, 'utf8') };
+    } catch (err) {
+      problems.push(`issuersFile: cannot read ${issuersPath} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+
   const authorizerName = text('authorizerName') ?? 'JwtAuthorizer';
   if (!/^[\w=,@-]{1,128}$/.test(authorizerName)) problems.push(`authorizerName: 1 to 128 of letters, digits and _=,@- (got "${authorizerName}")`);
   // A domain configuration is named after the authorizer, and its names allow fewer characters ([\w.-]+).
@@ -118,21 +134,27 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   const alarmTopicArn = text('alarmTopicArn');
   if (alarmTopicArn !== undefined && !/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/.test(alarmTopicArn)) problems.push(`alarmTopicArn: expected an SNS topic ARN, got "${alarmTopicArn}"`);
 
+  let readSecrets: string[] = [];
   try {
     // The secret's ARN is only known at deploy time; a stand-in lets the function's parser check the rest.
-    parseConfig({
+    const config = parseConfig({
+      ...(issuersFile !== undefined && { JWT_ISSUERS: issuersFile.text }),
       ...environment, ...(secret.mode !== 'none' && { JWT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stand-in' }),
       ...(revocation.mode !== 'none' && { JWT_REVOCATION_TABLE: 'stand-in-table' }),
     });
+    readSecrets = [...new Set(config.profiles.flatMap((p) => [
+      ...(p.issuer !== undefined && p.secretsManager ? [p.secretsManager.secretId] : []), p.jwksUrl?.authSecretId, p.jwksUrl?.clientCertSecretId,
+    ]).filter((id): id is string => id !== undefined))];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) {
-      problems.push(problem.replace(/^(JWT_[A-Z_]+)(?=:)/, (variable) => `${contextKeyOf(variable)} (${variable})`)
+      problems.push(problem.replace(/^JWT_ISSUERS(?=\[)/, 'issuersFile').replace(/^(JWT_[A-Z_]+)(?=:)/, (variable) => `${contextKeyOf(variable)} (${variable})`)
         .replace('set JWT_SECRET_ID, JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_URL', 'give secretArn, createSecret=true, publicKey, jwks or jwksUrl'));
     }
   }
   const settings: InfraSettings = {
-    environment, secret, revocation, authorizerName, logRetentionDays, logLevel: logLevel as InfraSettings['logLevel'], alarmTopicArn,
+    environment: { ...environment, ...(issuersFile !== undefined && { JWT_ISSUERS_FILE: 'issuers.json' }) },
+    secret, revocation, issuersFile, readSecrets, authorizerName, logRetentionDays, logLevel: logLevel as InfraSettings['logLevel'], alarmTopicArn,
     defaultAuthorizer,
     memorySize: read.integer('memorySize', 256, 128, 10_240),
     reservedConcurrency: read.integer('reservedConcurrency', undefined, 1, 100_000),

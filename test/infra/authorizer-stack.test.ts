@@ -4,7 +4,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AuthorizerStack } from '../../infra/authorizer-stack.ts';
 import { JwtAuthorizer } from '../../infra/jwt-authorizer.ts';
@@ -250,5 +252,39 @@ describe('revocation', () => {
     expect(problemsOf({ revocation: true, revocationTableName: 'x-table' })).toContain('revocation: true creates a table, but revocationTableName imports one');
     expect(problemsOf({ revocationTable: 'x' })).toContain('revocationTable: use revocation=true');
     expect(problemsOf({ revocationFailure: 'open' })).toContain('revocationFailure (JWT_REVOCATION_FAILURE)');
+  });
+});
+
+describe('issuer profiles from issuersFile', () => {
+  const profilesFile = (profiles: unknown) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'issuers-')), 'issuers.json');
+    writeFileSync(path, JSON.stringify(profiles));
+    return path;
+  };
+
+  it('ships the file in the function\'s folder, points JWT_ISSUERS_FILE at it, makes no secret, and lets it read the profiles\' secrets', () => {
+    const path = profilesFile([
+      { issuer: 'https://devices.example.com', secretId: 'device-signing' },
+      { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', jwksUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json', jwksAuthSecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:idp-creds-AbCdEf', audience: 'app-client' },
+    ]);
+    const { app, stack, template } = synth({ issuersFile: path });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { JWT_ISSUERS_FILE: 'issuers.json', JWT_SECRET_ID: Match.absent() } } });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Resource: unknown }>);
+    const resources = JSON.stringify(statements.map((st) => st.Resource));
+    expect(resources).toContain('secret:device-signing-??????');
+    expect(resources).toContain('arn:aws:secretsmanager:eu-west-1:123456789012:secret:idp-creds-AbCdEf');
+    // The staged asset holds the bundle and the profiles.
+    const outdir = app.synth().directory;
+    const staged = readdirSync(outdir).filter((d) => d.startsWith('asset.')).map((d) => join(outdir, d)).find((d) => existsSync(join(d, 'issuers.json')));
+    expect(staged, `an asset folder with issuers.json under ${outdir} (stack ${stack.stackName})`).toBeDefined();
+    expect(JSON.parse(readFileSync(join(staged!, 'issuers.json'), 'utf8'))).toHaveLength(2);
+    expect(existsSync(join(staged!, 'index.mjs'))).toBe(true);
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
+  it('fails the synth naming the place of a profile\'s problem, and a file it cannot read', () => {
+    expect(problemsOf({ issuersFile: profilesFile([{ issuer: 'a', jwksUrl: 'ftp://x' }]) })).toContain('issuersFile[0].jwksUrl: expected a https: or http: URL');
+    expect(problemsOf({ issuersFile: '/nonexistent/issuers.json' })).toContain('issuersFile: cannot read /nonexistent/issuers.json (ENOENT)');
   });
 });
