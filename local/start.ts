@@ -25,7 +25,14 @@ const httpPort = port('IOT_HTTP_PORT', 8080);
 const authorizerName = process.env.IOT_AUTHORIZER_NAME?.trim() || 'JwtAuthorizer';
 
 let dev: DevKeySource | undefined;
-if (needsDevKey()) dev = await serveDevKey();
+if (needsDevKey()) {
+  try {
+    dev = await serveDevKey();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+}
 // Revocation, for real: a local DynamoDB (dynalite) with the table, unless the user names a table of their own.
 let dynamodb: LocalDynamoDb | undefined;
 if (!process.env.JWT_REVOCATION_TABLE) {
@@ -42,7 +49,7 @@ const broker = await startLocalBroker({
 }).catch(async (err: unknown) => {
   if (!(err instanceof PortInUseError)) throw err;
   console.error(err.message);
-  await dev?.jwks.close();
+  await dev?.close();
   await dynamodb?.close();
   return process.exit(2);
 });
@@ -69,6 +76,7 @@ if (dev !== undefined) {
   const [sub, pub] = await Promise.all(['dev-device-1', 'dev-device-2'].map((clientId) => mintTryItToken(config, dev!.key, clientId, { acl }, 3600)));
   const { port: p } = new URL(broker.mqttUrl);
   const refused = [sub!, pub!].find((t) => t.refused !== undefined)?.refused;
+  if (dev.auth.length > 0) console.error(`The JWKS endpoint demands HTTPS from a local CA${dev.auth.includes('basic') ? ', HTTP Basic credentials' : ''}${dev.auth.includes('mtls') ? ' and a client certificate' : ''} (LOCAL_JWKS_AUTH), read from a local Secrets Manager.`);
   console.error(`No key source configured: trusting the development key (.dev/dev-key.json), its JWKS served at ${dev.jwks.url.href}.
 Tokens valid for 1 hour, allowed to publish and subscribe under demo/# and devices/<its client id>/#${config.profiles[0]!.issuers || config.profiles[0]!.audiences || Object.keys(config.profiles[0]!.verifyClaims).length > 0 ? ', minted with the iss, aud and claims your JWT_* settings ask for' : ''}:
 
@@ -86,7 +94,7 @@ Mint others with: npx iot-jwt-authorizer token --client-id dev-device-3 --acl '{
 }
 const stop = async () => {
   await broker.close();
-  await dev?.jwks.close();
+  await dev?.close();
   await dynamodb?.close();
   process.exit(0);
 };

@@ -208,6 +208,21 @@ describe('13.8 npm start with a port taken', () => {
   });
 });
 
+describe('15: npm start with a JWKS endpoint behind credentials (LOCAL_JWKS_AUTH)', () => {
+  it('fetches the development key over HTTPS from a local CA with Basic credentials and a client certificate from Secrets Manager', async () => {
+    const { code } = await startStack({ LOCAL_JWKS_AUTH: 'basic,mtls' }, async (stderr) => {
+      expect(stderr).toContain('The JWKS endpoint demands HTTPS from a local CA, HTTP Basic credentials and a client certificate');
+      expect(stderr).not.toContain('Note:');
+      const url = /listening on (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+      const token = /mqtt sub .* -P '([^']+)'/.exec(stderr)![1]!;
+      const client = await mqtt.connectAsync(url, { clientId: 'dev-device-1', username: 'dev-device-1', password: token, reconnectPeriod: 0, connectTimeout: 3000 });
+      await client.endAsync();
+    });
+    expect(code).toBe(0);
+    expect((await startStack({ LOCAL_JWKS_AUTH: 'kerberos' })).stderr).toContain('LOCAL_JWKS_AUTH: kerberos (expected basic, mtls or both)');
+  });
+});
+
 describe('13.12 npm start under the user\'s own claim settings', () => {
   it('prints try-it commands whose tokens pass JWT_ISSUER, JWT_AUDIENCE and JWT_VERIFY_CLAIMS', async () => {
     const env = { JWT_ISSUER: 'https://devices.example.com', JWT_AUDIENCE: 'mqtt', JWT_VERIFY_CLAIMS: '{"sub":"${clientid}","tenant":"acme"}' };
