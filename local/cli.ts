@@ -114,7 +114,7 @@ async function explain(): Promise<void> {
     const { record, response, claims } = decision;
     console.log(JSON.stringify({ decision: record.decision, reason: record.reason, detail: record.detail, ...(mismatch && { mismatch }), claims, log: record, response }, null, 2));
   } else {
-    console.log(readable(decision, clientId, mismatch));
+    console.log(readable(decision, clientId, mismatch, config.profiles.some((p) => p.issuer !== undefined)));
   }
   process.exitCode = decision.record.decision === 'allow' ? 0 : 1;
 }
@@ -129,11 +129,12 @@ function claimMismatch({ record, claims }: Decision, config: Config, clientId: s
   return { claim, expected, actual: claims[claim] };
 }
 
-function readable({ record, response, claims }: Decision, clientId: string, mismatch: ReturnType<typeof claimMismatch>): string {
+function readable({ record, response, claims }: Decision, clientId: string, mismatch: ReturnType<typeof claimMismatch>, profiled: boolean): string {
   const lines: string[] = [];
   if (record.decision === 'allow') lines.push(`ALLOW  client ${clientId}, principal ${response.principalId}`);
   else lines.push(`DENY   ${record.reason}${record.detail ? `  ${JSON.stringify(record.detail)}` : ''}`);
   if (mismatch !== undefined) lines.push(`claim  ${mismatch.claim}: expected ${JSON.stringify(mismatch.expected)}, the token has ${JSON.stringify(mismatch.actual)}`);
+  if (profiled && claims !== undefined) lines.push(`issuer profile ${JSON.stringify(claims.iss)} decided`);
   if (record.alg !== undefined) lines.push(`token  alg ${record.alg}${record.kid ? `, kid ${record.kid}` : ''}${record.keyOrigin ? `, verified by ${record.keyOrigin}` : ''}`);
   if (claims !== undefined) lines.push('claims', ...JSON.stringify(claims, null, 2).split('\n').map((l) => `  ${l}`));
   if (record.decision === 'allow') {

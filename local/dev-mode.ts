@@ -5,7 +5,7 @@ import { createDevPki } from './dev-pki.ts';
 import { startJwksServer, type JwksServer } from './jwks-server.ts';
 import { startSecretsManager } from './secrets-manager-emulator.ts';
 
-const KEY_SOURCES = ['JWT_SECRET_ID', 'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL'];
+const KEY_SOURCES = ['JWT_SECRET_ID', 'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_ISSUERS', 'JWT_ISSUERS_FILE'];
 
 /** Whether the environment names no key source, so the development key should be used. */
 export function needsDevKey(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -93,6 +93,16 @@ describe('npx iot-jwt-authorizer', () => {
     expect(explained.stdout).toContain('claim  sub: expected "dev-9", the token has "someone-else"');
   });
 
+  it('15: names the issuer profile that decided', async () => {
+    const { readFileSync } = await import('node:fs');
+    const key = JSON.parse(readFileSync(join(ROOT, '.dev/dev-key.json'), 'utf8')) as { publicJwk: object };
+    const token = (await cli(['token', '--claims', '{"iss":"https://devices.example"}'])).stdout.trim();
+    const env = { JWT_ISSUERS: JSON.stringify([{ issuer: 'https://devices.example', jwks: { keys: [key.publicJwk] } }]) };
+    const explained = await cli(['explain', token], undefined, env);
+    expect(explained.stdout).toMatch(/^ALLOW/);
+    expect(explained.stdout).toContain('issuer profile "https://devices.example" decided');
+  });
+
   it('13.10 says where the key came from by its setting', async () => {
     const token = (await cli(['token'])).stdout.trim();
     expect((await cli(['explain', token])).stdout).toMatch(/verified by JWT_JWKS$/m);
