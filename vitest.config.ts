@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 20_000,
+    // Two files at a time on CI's two cores: most of the slow tests wait on child processes and local servers.
+    maxWorkers: 2,
     hookTimeout: 30_000,
     // Hermetic AWS SDK: no profile, no IMDS, no real endpoint (each emulator test sets its own endpoint).
     env: {

@@ -177,7 +177,8 @@ describe('the local broker', () => {
     const device = await connect('stolen-1', ACL, { token });
     const revoked = await cli(['revoke', '--client-id', 'stolen-1', '--until', '1h', '--reason', 'stolen', '--disconnect']);
     expect(revoked.stderr).toBe('');
-    expect(revoked.stdout).toMatch(/^revoked client#stolen-1 until .*\ndisconnecting in 2 s, once the function's cached answers have expired\ndisconnected stolen-1\n$/);
+    // The policy refresh (300 s scaled to 3 s here) may throw the device off before DeleteConnection does.
+    expect(revoked.stdout).toMatch(/^revoked client#stolen-1 until .*\ndisconnecting in 2 s, once the function's cached answers have expired\n(disconnected stolen-1|stolen-1 was not connected)\n$/);
     expect(await closed(device, 3000)).toBe(true);
     await expect(connect('stolen-1', ACL, { token })).rejects.toMatchObject({ code: 5 });
     expect((await cli(['revoke', '--client-id', 'nobody-here', '--disconnect', '--wait', '0'])).stdout).toContain('nobody-here was not connected');

@@ -224,8 +224,10 @@ describe('npx iot-jwt-authorizer revoke, unrevoke, revocations', () => {
   });
 
   it('says what is wrong with a command in one line and the usage', async () => {
-    for (const args of [['revoke'], ['revoke', '--jti', 'a', '--sub', 'b'], ['revoke', '--iss', 'x', '--jti', 'j'], ['revoke', '--jti', 'j', '--disconnect'], ['revoke', '--jti', 'j', '--until', 'soon']]) {
-      const run = await cli(args);
+    const commands = [['revoke'], ['revoke', '--jti', 'a', '--sub', 'b'], ['revoke', '--iss', 'x', '--jti', 'j'], ['revoke', '--jti', 'j', '--disconnect'], ['revoke', '--jti', 'j', '--until', 'soon']];
+    const runs = await Promise.all(commands.map((args) => cli(args)));
+    for (const [i, args] of commands.entries()) {
+      const run = runs[i]!;
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toContain('usage:');
       expect(run.stderr).not.toMatch(/^\s+at /m);
