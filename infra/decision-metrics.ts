@@ -17,6 +17,8 @@ export class DecisionMetrics extends Construct {
   readonly denies: cloudwatch.Metric;
   readonly coldStarts: cloudwatch.Metric;
   readonly keySourceFailures: cloudwatch.Metric;
+  /** Revocation lookups that failed: denied (REVOCATION_UNAVAILABLE) or, with JWT_REVOCATION_FAILURE=allow, let through. */
+  readonly revocationFailures: cloudwatch.Metric;
   /** Denies by reason, one metric per reason seen (dimension `reason`), for a SEARCH expression. */
   readonly deniesByReasonSearch: string;
 
@@ -34,5 +36,7 @@ export class DecisionMetrics extends Construct {
     this.deniesByReasonSearch = `SEARCH('{${METRIC_NAMESPACE},reason} MetricName="DeniesByReason"', 'Sum', 300)`;
     this.coldStarts = count('ColdStarts', 'ColdStarts', logs.FilterPattern.booleanValue('$.cold', true));
     this.keySourceFailures = count('KeySourceFailures', 'KeySourceFailures', logs.FilterPattern.stringValue('$.msg', '=', 'key source failed'));
+    this.revocationFailures = count('RevocationFailures', 'RevocationFailures', logs.FilterPattern.any(
+      logs.FilterPattern.stringValue('$.reason', '=', 'REVOCATION_UNAVAILABLE'), logs.FilterPattern.stringValue('$.revocation', '=', 'unavailable')));
   }
 }

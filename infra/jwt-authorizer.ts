@@ -190,7 +190,7 @@ export class JwtAuthorizer extends Construct {
     );
     dashboard.addWidgets(
       graph('Cold starts', [this.metrics.coldStarts]),
-      graph('Key source failures', [this.metrics.keySourceFailures]),
+      graph('Key source and revocation failures', [this.metrics.keySourceFailures.with({ label: 'key sources' }), this.metrics.revocationFailures.with({ label: 'revocation' })]),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8, height: 6 }),
     );
     new CfnOutput(this, 'DashboardName', { value: dashboard.dashboardName });

@@ -17,10 +17,17 @@ export interface DecisionLogOptions {
 export function compactFields(record: DecisionRecord, coldStart: boolean): Record<string, unknown> {
   return {
     client: record.clientId, sub: record.sub, iss: record.iss, kid: record.kid, ms: record.durationMs, conn: record.connectionId,
-    ...(record.reason !== undefined && { reason: record.reason, detail: record.detail }),
+    ...(record.reason !== undefined && { reason: record.reason, detail: withoutRepeats(record) }),
     ...(coldStart && { cold: true }),
     ...(record.revocation !== undefined && { revocation: record.revocation }),
   };
+}
+
+// The line already names the kid: a detail that repeats it would be paid for twice.
+function withoutRepeats({ detail, kid }: DecisionRecord): DecisionRecord['detail'] {
+  if (detail === undefined || detail.kid === undefined || detail.kid !== kid) return detail;
+  const { kid: _repeated, ...rest } = detail;
+  return rest;
 }
 
 /** Everything for troubleshooting (DEBUG): the rules as the token gave them, the policy documents, the key's origin, the timers. */

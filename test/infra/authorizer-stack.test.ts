@@ -100,7 +100,8 @@ describe('AuthorizerStack with defaults', () => {
     filter('{ $.msg = "deny" }', 'DeniesByReason', [{ Key: 'reason', Value: '$.reason' }]);
     filter('{ $.cold IS TRUE }', 'ColdStarts');
     filter('{ $.msg = "key source failed" }', 'KeySourceFailures');
-    template.resourceCountIs('AWS::Logs::MetricFilter', 5);
+    filter('{ ($.reason = "REVOCATION_UNAVAILABLE") || ($.revocation = "unavailable") }', 'RevocationFailures');
+    template.resourceCountIs('AWS::Logs::MetricFilter', 6);
   });
 
   it('keeps the platform\'s own lines at WARN, so that a successful invocation writes only its decision line', () => {
@@ -110,10 +111,10 @@ describe('AuthorizerStack with defaults', () => {
   it('has a dashboard with traffic, decisions, denies by reason, latency, failures, cold starts and the alarms', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
-    for (const title of ['Invocations', 'Allows and denies', 'Denies by reason', 'Duration (ms)', 'Errors and throttles', 'Concurrent executions', 'Cold starts', 'Key source failures', 'Alarms']) {
+    for (const title of ['Invocations', 'Allows and denies', 'Denies by reason', 'Duration (ms)', 'Errors and throttles', 'Concurrent executions', 'Cold starts', 'Key source and revocation failures', 'Alarms']) {
       expect(body).toContain(`\\"title\\":\\"${title}\\"`);
     }
-    for (const needle of ['DeniesByReason', 'p50', 'p99', 'ConcurrentExecutions', 'ColdStarts', 'KeySourceFailures', 'ErrorsAlarm', 'DeniesAlarm']) expect(body).toContain(needle);
+    for (const needle of ['DeniesByReason', 'p50', 'p99', 'ConcurrentExecutions', 'ColdStarts', 'KeySourceFailures', 'RevocationFailures', 'ErrorsAlarm', 'DeniesAlarm']) expect(body).toContain(needle);
   });
 
   it('passes cdk-nag AwsSolutions, with every acknowledgement given a reason', () => {
