@@ -1,6 +1,6 @@
 // The CDK app's settings, from CDK context (cdk.json or `-c key=value`), validated at synth time.
-import { ConfigError, parseConfig, SETTING_NAMES } from '../functions/authorizer/config.ts';
-import { EnvReader } from '../functions/authorizer/env-reader.ts';
+import { ConfigError, parseConfig, SETTING_NAMES } from '../functions/authorizer/config/config.ts';
+import { EnvReader } from '../functions/authorizer/config/env-reader.ts';
 import { readFileSync } from 'node:fs';
 
 /** `JWT_JWKS_URL` → `jwksUrl`: each function setting has a context key of the same meaning. */

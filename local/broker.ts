@@ -8,7 +8,7 @@ import { createServer as createNetServer, type AddressInfo, type Server } from '
 import { randomUUID } from 'node:crypto';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Context } from 'aws-lambda';
-import type { AuthorizerResponse } from '../functions/authorizer/response.ts';
+import type { AuthorizerResponse } from '../functions/authorizer/policy/response.ts';
 import { connectEvent, lambdaContext, LOCAL_FUNCTION_ARN } from './iot-event.ts';
 import { dataEndpoint } from './data-endpoint.ts';
 import { policyAllows } from './iot-policy.ts';

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { text } from 'node:stream/consumers';
 import { createAuthorizer, type Decision } from '../functions/authorizer/authorizer.ts';
-import { renderTemplate } from '../functions/authorizer/claims.ts';
-import { ConfigError, parseConfig, type Config } from '../functions/authorizer/config.ts';
+import { renderTemplate } from '../functions/authorizer/verify/claims.ts';
+import { ConfigError, parseConfig, type Config } from '../functions/authorizer/config/config.ts';
 import { devJwks, loadDevKey, signToken } from './dev-key.ts';
 import { needsDevKey } from './dev-mode.ts';
 import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';

@@ -3,7 +3,7 @@
 // character, `${iot:ClientId}` is the connecting client's id, and `+` and `#` are plain characters
 // (pub-sub-policy and policy-variables docs). Used by the tests and the local broker; written apart from
 // the compiler so that each checks the other.
-import type { PolicyDocument } from '../functions/authorizer/policy.ts';
+import type { PolicyDocument } from '../functions/authorizer/policy/policy.ts';
 
 export type PolicyDecision = 'allow' | 'explicit-deny' | 'implicit-deny';
 

@@ -3,7 +3,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { importJWK } from 'jose';
-import { SECRET_FORMATS, type SecretFormat } from '../functions/authorizer/config.ts';
+import { SECRET_FORMATS, type SecretFormat } from '../functions/authorizer/config/config.ts';
 import { algorithmsForKey } from '../functions/authorizer/keys/algorithms.ts';
 import { secretKeys } from '../functions/authorizer/keys/secrets-manager.ts';
 import { loadDevKey } from './dev-key.ts';

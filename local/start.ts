@@ -1,5 +1,5 @@
 // npm start: the local broker, authorizing with the built authorizer as AWS IoT Core would.
-import { ConfigError, parseConfig } from '../functions/authorizer/config.ts';
+import { ConfigError, parseConfig } from '../functions/authorizer/config/config.ts';
 import { PortInUseError, startLocalBroker } from './broker.ts';
 import { importAuthorizerOrExit } from './bundle.ts';
 import { needsDevKey, serveDevKey, type DevKeySource } from './dev-mode.ts';

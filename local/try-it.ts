@@ -2,8 +2,8 @@
 // force (JWT_ISSUER, JWT_AUDIENCE, JWT_VERIFY_CLAIMS), and checked against it before it is printed.
 import type { JWTPayload } from 'jose';
 import { createAuthorizer } from '../functions/authorizer/authorizer.ts';
-import { renderTemplate } from '../functions/authorizer/claims.ts';
-import type { Config, Profile } from '../functions/authorizer/config.ts';
+import { renderTemplate } from '../functions/authorizer/verify/claims.ts';
+import type { Config, Profile } from '../functions/authorizer/config/config.ts';
 import { mintDevToken, type DevKey } from './dev-key.ts';
 import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
 

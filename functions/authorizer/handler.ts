@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createAuthorizer } from './authorizer.ts';
-import { parseConfig } from './config.ts';
-import { logDecision } from './decision-log.ts';
+import { parseConfig } from './config/config.ts';
+import { logDecision } from './log/decision-log.ts';
 import { describeLoadFailure } from './keys/load-failure.ts';
-import { logger } from './logger.ts';
-import { deny, type AuthorizerResponse } from './response.ts';
+import { logger } from './log/logger.ts';
+import { deny, type AuthorizerResponse } from './policy/response.ts';
 
 // Cold start: a bad configuration fails the init here, naming the variable; IoT treats that as a deny.
 const config = parseConfig(process.env);

@@ -2,7 +2,7 @@
 // on a simulated clock, so that the cache's hit rate is that of minutes of traffic, not of a tight loop.
 // Run by scripts/bench.ts in a child process.
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { startLocalDynamoDb, LOCAL_AWS_ENV } from '../../local/dynamodb-local.ts';
 import { connectEvent, LOCAL_FUNCTION_ARN } from '../../local/iot-event.ts';
 import { startDynamoDbFaults } from '../../test/helpers/dynamodb-faults.ts';

@@ -1,5 +1,5 @@
 // The problems a configuration has, as the cold start would report them (an empty list: it loads).
-import { ConfigError, parseConfig, type Profile } from '../../functions/authorizer/config.ts';
+import { ConfigError, parseConfig, type Profile } from '../../functions/authorizer/config/config.ts';
 
 export function configProblems(env: Record<string, string>): readonly string[] {
   try {

@@ -1,6 +1,6 @@
 // What IoT Core accepts as a custom authorizer response (custom-auth docs; aws-iot.md §3).
 import { expect } from 'vitest';
-import type { AuthorizerResponse } from '../../functions/authorizer/response.ts';
+import type { AuthorizerResponse } from '../../functions/authorizer/policy/response.ts';
 
 export function expectValidIotResponse(response: AuthorizerResponse): void {
   expect(typeof response.isAuthenticated).toBe('boolean');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { startSecretsManager, type SecretsManagerEmulator } from '../../local/secrets-manager-emulator.ts';
 import { policyAllows } from '../../local/iot-policy.ts';

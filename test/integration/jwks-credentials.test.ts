@@ -3,7 +3,7 @@
 // generated at test time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { createDevPki, type DevPki } from '../../local/dev-pki.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { startSecretsManager, type SecretsManagerEmulator } from '../../local/secrets-manager-emulator.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { ASYMMETRIC_ALGS, asymmetricSigner, hmacSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { verdict } from '../helpers/decide.ts';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { clientKey, jtiKey, subjectKey } from '../../functions/authorizer/revocation/revocation-keys.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb-local.ts';
 import { parseUntil } from '../../local/revocation-cli.ts';

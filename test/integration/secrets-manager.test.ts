@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { asymmetricSigner, hmacSigner, mint } from '../helpers/keys.ts';
 import { startSecretsManager, type SecretsManagerEmulator } from '../../local/secrets-manager-emulator.ts';
 import { verdict } from '../helpers/decide.ts';

@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer, type Authorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig, type Profile } from '../../functions/authorizer/config.ts';
+import { parseConfig, type Profile } from '../../functions/authorizer/config/config.ts';
 import { configProblems, parseProfile } from '../helpers/config-problems.ts';
 import { createKeySources } from '../../functions/authorizer/keys/key-source.ts';
-import { readHeader, verifyToken } from '../../functions/authorizer/verify.ts';
-import { VerifiedTokenCache } from '../../functions/authorizer/verified-cache.ts';
+import { readHeader, verifyToken } from '../../functions/authorizer/verify/verify.ts';
+import { VerifiedTokenCache } from '../../functions/authorizer/verify/verified-cache.ts';
 import { asymmetricSigner, hmacSigner, jwksOf, mint, nowSeconds, signRawES256, type Signer } from '../helpers/keys.ts';
 import { connect, verdict } from '../helpers/decide.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';

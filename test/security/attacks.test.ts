@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHmac, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createAuthorizer, type Authorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { asymmetricSigner, jwksOf, mint, nowSeconds, signRawES256, type Signer } from '../helpers/keys.ts';
 import { connect } from '../helpers/decide.ts';

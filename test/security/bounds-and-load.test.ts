@@ -2,7 +2,7 @@
 // cold containers hitting the JWKS endpoint at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer, type Authorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { connectEvent, LOCAL_FUNCTION_ARN } from '../../local/iot-event.ts';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';

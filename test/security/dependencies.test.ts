@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../functions/authorizer/config.ts';
+import { parseConfig } from '../../functions/authorizer/config/config.ts';
 import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { startSecretsManager, type SecretsManagerEmulator } from '../../local/secrets-manager-emulator.ts';
 import { asymmetricSigner, hmacSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
 import { connectEvent, lambdaContext } from '../../local/iot-event.ts';
 import { expectValidIotResponse } from '../helpers/iot-response.ts';
-import type { AuthorizerResponse } from '../../functions/authorizer/response.ts';
+import type { AuthorizerResponse } from '../../functions/authorizer/policy/response.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 type Handler = (event: unknown, context: unknown) => Promise<AuthorizerResponse>;
@@ -120,7 +120,7 @@ describe('fuzzing the handler', () => {
 describe('fuzzing the rules', () => {
   it('turns any rule strings and identities into a deny or a policy without a policy variable, never an error', async () => {
     const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
-    const { parseConfig } = await import('../../functions/authorizer/config.ts');
+    const { parseConfig } = await import('../../functions/authorizer/config/config.ts');
     const authorizer = createAuthorizer(parseConfig({ JWT_JWKS: JSON.stringify(jwksOf(signer)) }));
     const piece = fc.oneof(hostile, builtin, fc.constantFrom('${clientid}', '${username}', '$${clientid}', '\\$${username}', '+', '#', '.*', 'a', 'eq '));
     const text = fc.tuple(fc.array(piece, { minLength: 1, maxLength: 4 }), fc.constantFrom('/', '')).map(([parts, separator]) => parts.join(separator));

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose';
 import { createPublicKey } from 'node:crypto';
-import { verifySignature } from '../../functions/authorizer/signature.ts';
+import { verifySignature } from '../../functions/authorizer/verify/signature.ts';
 import { algorithmsForKey } from '../../functions/authorizer/keys/algorithms.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000) >= 10_000 ? 150 : 40;

@@ -1,6 +1,6 @@
-import type { JwksUrlConfig } from '../config.ts';
-import { isPlainObject } from '../env-reader.ts';
-import { parseStrictJson } from '../strict-json.ts';
+import type { JwksUrlConfig } from '../config/config.ts';
+import { isPlainObject } from '../config/env-reader.ts';
+import { parseStrictJson } from '../config/strict-json.ts';
 import { headerProblem, type TlsOptions } from './http-get.ts';
 import { KeyMaterialError } from './key-material.ts';
 import { describeLoadFailure } from './load-failure.ts';

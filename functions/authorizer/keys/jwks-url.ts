@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JwksUrlConfig } from '../config.ts';
+import type { JwksUrlConfig } from '../config/config.ts';
 import { httpGet } from './http-get.ts';
 import { loadJwksCredentials, type JwksCredentials } from './jwks-credentials.ts';
 import { keysFromJwks, KeyMaterialError, type TrustedKey } from './key-material.ts';

@@ -1,5 +1,5 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import { isPlainObject } from '../env-reader.ts';
+import { isPlainObject } from '../config/env-reader.ts';
 import { algorithmsForKey, shortSecretProblem } from './algorithms.ts';
 
 /** A key the authorizer trusts, with the algorithms it may verify (already narrowed by the allow-list). */

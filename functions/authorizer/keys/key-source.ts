@@ -1,4 +1,4 @@
-import type { Profile } from '../config.ts';
+import type { Profile } from '../config/config.ts';
 import { Denied } from '../deny.ts';
 import { createJwksLoader } from './jwks-url.ts';
 import type { TrustedKey } from './key-material.ts';

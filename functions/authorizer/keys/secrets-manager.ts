@@ -1,5 +1,5 @@
-import { decodeStrictBase64 } from '../base64.ts';
-import type { SecretFormat, SecretsManagerConfig } from '../config.ts';
+import { decodeStrictBase64 } from '../request/base64.ts';
+import type { SecretFormat, SecretsManagerConfig } from '../config/config.ts';
 import { hmacKey, keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './key-material.ts';
 
 export interface SecretsFetchOptions {

@@ -1,5 +1,5 @@
 import { Denied } from '../deny.ts';
-import { planPolicy, type PolicyPlan } from '../policy.ts';
+import { planPolicy, type PolicyPlan } from '../policy/policy.ts';
 import { compileRules, type CompiledRules, type Grant } from './compile-rules.ts';
 import { MAX_TOPIC_BYTES } from './parse-rules.ts';
 import { placeholderValue, usesPlaceholder, valueAfter, type PlaceholderValues } from './placeholders.ts';

@@ -1,5 +1,5 @@
 import { Denied } from '../deny.ts';
-import { isPlainObject } from '../env-reader.ts';
+import { isPlainObject } from '../config/env-reader.ts';
 import type { RuleAction, RuleTemplate, TopicTemplate, WhoConditions } from './rule.ts';
 import { regexToGlob } from './tbmq-regex.ts';
 import { compileWhoPattern } from './who-pattern.ts';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createAuthorizer, disconnectAfterSeconds, type Authorizer } from '../../../functions/authorizer/authorizer.ts';
-import { parseConfig } from '../../../functions/authorizer/config.ts';
+import { parseConfig } from '../../../functions/authorizer/config/config.ts';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../../helpers/keys.ts';
 import { connect, verdict } from '../../helpers/decide.ts';
 import { expectValidIotResponse } from '../../helpers/iot-response.ts';

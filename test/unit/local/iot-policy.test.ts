@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, policyAllows } from '../../../local/iot-policy.ts';
-import type { PolicyDocument } from '../../../functions/authorizer/policy.ts';
+import type { PolicyDocument } from '../../../functions/authorizer/policy/policy.ts';
 
 const P = 'arn:aws:iot:eu-west-1:123456789012';
 const doc = (...Statement: PolicyDocument['Statement']): PolicyDocument => ({ Version: '2012-10-17', Statement });

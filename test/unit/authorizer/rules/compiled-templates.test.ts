@@ -5,7 +5,7 @@ import { compileRules } from '../../../../functions/authorizer/rules/compile-rul
 import { rulesFromJson } from '../../../../functions/authorizer/rules/parse-rules.ts';
 import { renderRules } from '../../../../functions/authorizer/rules/render-rules.ts';
 import { toDenied } from '../../../../functions/authorizer/deny.ts';
-import { buildPolicy, renderPolicy, type PolicyDocument } from '../../../../functions/authorizer/policy.ts';
+import { buildPolicy, renderPolicy, type PolicyDocument } from '../../../../functions/authorizer/policy/policy.ts';
 
 const outcome = (fn: () => { grants: readonly object[]; exact: boolean; notes: readonly string[] }) => {
   try {

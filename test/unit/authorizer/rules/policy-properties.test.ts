@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { compileRules } from '../../../../functions/authorizer/rules/compile-rules.ts';
 import { rulesFromJson } from '../../../../functions/authorizer/rules/parse-rules.ts';
 import { renderRules } from '../../../../functions/authorizer/rules/render-rules.ts';
-import { buildPolicy } from '../../../../functions/authorizer/policy.ts';
+import { buildPolicy } from '../../../../functions/authorizer/policy/policy.ts';
 import { policyAllows } from '../../../../local/iot-policy.ts';
 import { referenceAllows, referenceReceives, type ReferenceRule } from '../../../helpers/mqtt-reference.ts';
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { PROFILE_SETTINGS, readProfile, type Profile, type RoleRules } from './config.ts';
-import { Denied } from './deny.ts';
+import { Denied } from '../deny.ts';
 import { EnvReader, isPlainObject, type Env } from './env-reader.ts';
-import { rulesFromJson } from './rules/parse-rules.ts';
-import type { RuleTemplate } from './rules/rule.ts';
+import { rulesFromJson } from '../rules/parse-rules.ts';
+import type { RuleTemplate } from '../rules/rule.ts';
 import { parseStrictJson } from './strict-json.ts';
 
 /** `JWT_JWKS_URL` → `jwksUrl`: one vocabulary for the environment, CDK context and profiles. */

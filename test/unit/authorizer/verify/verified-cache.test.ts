@@ -1,16 +1,16 @@
-import { parseProfile } from '../../helpers/config-problems.ts';
+import { parseProfile } from '../../../helpers/config-problems.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { jwtVerify } from 'jose';
-import { VerifiedTokenCache } from '../../../functions/authorizer/verified-cache.ts';
-import { readHeader, verifyToken } from '../../../functions/authorizer/verify.ts';
-import { checkTimeClaims } from '../../../functions/authorizer/registered-claims.ts';
-import type { Profile } from '../../../functions/authorizer/config.ts';
-import { toDenied } from '../../../functions/authorizer/deny.ts';
-import { hmacKey, type TrustedKey } from '../../../functions/authorizer/keys/key-material.ts';
-import { hmacSigner, mint, type Signer } from '../../helpers/keys.ts';
-import { memorySource } from '../../helpers/memory-source.ts';
+import { VerifiedTokenCache } from '../../../../functions/authorizer/verify/verified-cache.ts';
+import { readHeader, verifyToken } from '../../../../functions/authorizer/verify/verify.ts';
+import { checkTimeClaims } from '../../../../functions/authorizer/verify/registered-claims.ts';
+import type { Profile } from '../../../../functions/authorizer/config/config.ts';
+import { toDenied } from '../../../../functions/authorizer/deny.ts';
+import { hmacKey, type TrustedKey } from '../../../../functions/authorizer/keys/key-material.ts';
+import { hmacSigner, mint, type Signer } from '../../../helpers/keys.ts';
+import { memorySource } from '../../../helpers/memory-source.ts';
 
 const NOW = 1_800_000_000;
 const config = (env: Record<string, string> = {}): Profile => parseProfile({ JWT_PUBLIC_KEY: '', JWT_JWKS_URL: 'https://x/j', ...env });

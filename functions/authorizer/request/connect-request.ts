@@ -1,6 +1,6 @@
 import { decodeStrictBase64 } from './base64.ts';
-import { Denied } from './deny.ts';
-import { isPlainObject } from './env-reader.ts';
+import { Denied } from '../deny.ts';
+import { isPlainObject } from '../config/env-reader.ts';
 
 /** What the authorizer needs from the event IoT Core sends for an MQTT CONNECT. */
 export interface ConnectRequest {

@@ -1,14 +1,14 @@
-import { parseProfile } from '../../helpers/config-problems.ts';
+import { parseProfile } from '../../../helpers/config-problems.ts';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { createSecretKey, randomBytes } from 'node:crypto';
-import type { Profile } from '../../../functions/authorizer/config.ts';
-import { Denied } from '../../../functions/authorizer/deny.ts';
-import { createKeySources } from '../../../functions/authorizer/keys/key-source.ts';
-import { hmacKey } from '../../../functions/authorizer/keys/key-material.ts';
-import type { KeySource } from '../../../functions/authorizer/keys/key-source.ts';
-import { readHeader, verifyToken } from '../../../functions/authorizer/verify.ts';
-import { ASYMMETRIC_ALGS, asymmetricSigner, hmacSigner, jwksOf, mint, signRawES256, type Signer } from '../../helpers/keys.ts';
-import { memorySource } from '../../helpers/memory-source.ts';
+import type { Profile } from '../../../../functions/authorizer/config/config.ts';
+import { Denied } from '../../../../functions/authorizer/deny.ts';
+import { createKeySources } from '../../../../functions/authorizer/keys/key-source.ts';
+import { hmacKey } from '../../../../functions/authorizer/keys/key-material.ts';
+import type { KeySource } from '../../../../functions/authorizer/keys/key-source.ts';
+import { readHeader, verifyToken } from '../../../../functions/authorizer/verify/verify.ts';
+import { ASYMMETRIC_ALGS, asymmetricSigner, hmacSigner, jwksOf, mint, signRawES256, type Signer } from '../../../helpers/keys.ts';
+import { memorySource } from '../../../helpers/memory-source.ts';
 
 const NOW = 1_800_000_000; // a fixed "now" (seconds) for the time-claim boundaries
 const at = (claims: Record<string, unknown>) => ({ iat: NOW - 10, exp: NOW + 3600, ...claims });

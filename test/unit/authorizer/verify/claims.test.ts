@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkClaims, renderTemplate, type ClientIdentity } from '../../../functions/authorizer/claims.ts';
-import { Denied } from '../../../functions/authorizer/deny.ts';
+import { checkClaims, renderTemplate, type ClientIdentity } from '../../../../functions/authorizer/verify/claims.ts';
+import { Denied } from '../../../../functions/authorizer/deny.ts';
 
 const who = { clientId: 'dev-42', username: 'alice' };
 

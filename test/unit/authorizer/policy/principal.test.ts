@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { principalIdFor } from '../../../functions/authorizer/principal.ts';
+import { principalIdFor } from '../../../../functions/authorizer/policy/principal.ts';
 
 const IOT_PRINCIPAL = /^[A-Za-z0-9]{1,128}$/;
 

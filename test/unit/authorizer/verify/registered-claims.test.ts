@@ -1,13 +1,13 @@
-import { parseProfile } from '../../helpers/config-problems.ts';
+import { parseProfile } from '../../../helpers/config-problems.ts';
 // The registered-claim checks that replaced jose's jwtVerify claim validation decide as jose does, code for
 // code, for any iss, aud, exp, nbf and iat against any issuer and audience settings.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import { toDenied } from '../../../functions/authorizer/deny.ts';
-import { checkRegisteredClaims } from '../../../functions/authorizer/registered-claims.ts';
-import { asymmetricSigner, jwksOf } from '../../helpers/keys.ts';
+import { toDenied } from '../../../../functions/authorizer/deny.ts';
+import { checkRegisteredClaims } from '../../../../functions/authorizer/verify/registered-claims.ts';
+import { asymmetricSigner, jwksOf } from '../../../helpers/keys.ts';
 
 const NOW = 1_800_000_000;
 

@@ -1,5 +1,5 @@
-import { Denied } from './deny.ts';
-import type { Grant } from './rules/compile-rules.ts';
+import { Denied } from '../deny.ts';
+import type { Grant } from '../rules/compile-rules.ts';
 
 /** An IoT policy document, as an object (the form the current custom-auth docs show). */
 export interface PolicyDocument {

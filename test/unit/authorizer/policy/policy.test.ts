@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPolicy, iotArnPrefix, literalClientId } from '../../../functions/authorizer/policy.ts';
-import { Denied } from '../../../functions/authorizer/deny.ts';
+import { buildPolicy, iotArnPrefix, literalClientId } from '../../../../functions/authorizer/policy/policy.ts';
+import { Denied } from '../../../../functions/authorizer/deny.ts';
 
 describe('literalClientId', () => {
   it.each(['dev-42', 'a/b', 'a+b#c', 'user@example.com', 'x'.repeat(128), '$dev'])('accepts %j', (id) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError, parseConfig } from '../../../functions/authorizer/config.ts';
+import { ConfigError, parseConfig } from '../../../../functions/authorizer/config/config.ts';
 
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();

@@ -2,10 +2,10 @@
 // INTERNAL deny keeps its cause with the stack.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CompactLogFormatter } from '../../../functions/authorizer/logger.ts';
-import { logDecision } from '../../../functions/authorizer/decision-log.ts';
-import { allow, deny } from '../../../functions/authorizer/response.ts';
-import type { Decision } from '../../../functions/authorizer/authorizer.ts';
+import { CompactLogFormatter } from '../../../../functions/authorizer/log/logger.ts';
+import { logDecision } from '../../../../functions/authorizer/log/decision-log.ts';
+import { allow, deny } from '../../../../functions/authorizer/policy/response.ts';
+import type { Decision } from '../../../../functions/authorizer/authorizer.ts';
 
 const RULE_CLAIMS = ['acl', 'pub_rules', 'sub_rules'];
 

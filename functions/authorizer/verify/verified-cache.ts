@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { TrustedKey } from './keys/key-material.ts';
+import type { TrustedKey } from '../keys/key-material.ts';
 
 /** A token whose signature a trusted key verified. */
 export interface VerifiedEntry {

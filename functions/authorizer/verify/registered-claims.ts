@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
-import type { Profile } from './config.ts';
-import { Denied } from './deny.ts';
+import type { Profile } from '../config/config.ts';
+import { Denied } from '../deny.ts';
 
 /** What the registered-claim checks need from the configuration. */
 export type ClaimRules = Pick<Profile, 'clockSkewSeconds' | 'requireExp' | 'maxAgeSeconds' | 'issuers' | 'audiences'>;

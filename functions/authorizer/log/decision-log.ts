@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Decision, DecisionRecord } from './authorizer.ts';
+import type { Decision, DecisionRecord } from '../authorizer.ts';
 
 export interface DecisionLogOptions {
   /** false: allows are not logged at INFO (JWT_LOG_ALLOWS), for fleets that audit connects elsewhere. */

@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './keys/algorithms.ts';
-import { headerProblem } from './keys/http-get.ts';
-import { keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './keys/key-material.ts';
+import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from '../keys/algorithms.ts';
+import { headerProblem } from '../keys/http-get.ts';
+import { keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from '../keys/key-material.ts';
 import { ConfigError, EnvReader, isPlainObject, type Env } from './env-reader.ts';
 import { readProfiles } from './profiles.ts';
-import { Denied } from './deny.ts';
-import { rulesFromJson, type RuleClaimNames } from './rules/parse-rules.ts';
-import type { RuleTemplate } from './rules/rule.ts';
+import { Denied } from '../deny.ts';
+import { rulesFromJson, type RuleClaimNames } from '../rules/parse-rules.ts';
+import type { RuleTemplate } from '../rules/rule.ts';
 
 export { ConfigError };
 

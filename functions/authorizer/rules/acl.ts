@@ -1,14 +1,14 @@
 import type { JWTPayload } from 'jose';
-import type { Profile, RoleRules } from './config.ts';
-import { Denied } from './deny.ts';
-import { isPlainObject } from './env-reader.ts';
-import { planPolicy, type PolicyPlan } from './policy.ts';
-import { compileRules } from './rules/compile-rules.ts';
-import { compileTemplate, instantiate, type CompiledTemplate } from './rules/compiled-templates.ts';
-import { rulesFromClaims } from './rules/parse-rules.ts';
-import type { PlaceholderValues } from './rules/placeholders.ts';
-import { renderRules } from './rules/render-rules.ts';
-import type { RuleTemplate } from './rules/rule.ts';
+import type { Profile, RoleRules } from '../config/config.ts';
+import { Denied } from '../deny.ts';
+import { isPlainObject } from '../config/env-reader.ts';
+import { planPolicy, type PolicyPlan } from '../policy/policy.ts';
+import { compileRules } from './compile-rules.ts';
+import { compileTemplate, instantiate, type CompiledTemplate } from './compiled-templates.ts';
+import { rulesFromClaims } from './parse-rules.ts';
+import type { PlaceholderValues } from './placeholders.ts';
+import { renderRules } from './render-rules.ts';
+import type { RuleTemplate } from './rule.ts';
 
 export interface ClientRules {
   /** Where the client's own rules came from. */

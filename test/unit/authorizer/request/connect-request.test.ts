@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_TOKEN_BYTES, readConnectRequest } from '../../../functions/authorizer/connect-request.ts';
-import { Denied } from '../../../functions/authorizer/deny.ts';
-import { connectEvent } from '../../../local/iot-event.ts';
+import { MAX_TOKEN_BYTES, readConnectRequest } from '../../../../functions/authorizer/request/connect-request.ts';
+import { Denied } from '../../../../functions/authorizer/deny.ts';
+import { connectEvent } from '../../../../local/iot-event.ts';
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {

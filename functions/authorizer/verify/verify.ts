@@ -1,8 +1,8 @@
 import type { JWTPayload } from 'jose';
-import type { Profile } from './config.ts';
-import { Denied } from './deny.ts';
-import { findCandidates, type KeySource } from './keys/key-source.ts';
-import type { TrustedKey } from './keys/key-material.ts';
+import type { Profile } from '../config/config.ts';
+import { Denied } from '../deny.ts';
+import { findCandidates, type KeySource } from '../keys/key-source.ts';
+import type { TrustedKey } from '../keys/key-material.ts';
 import { checkRegisteredClaims, checkTimeClaims } from './registered-claims.ts';
 import { verifySignature } from './signature.ts';
 import type { VerifiedEntry, VerifiedTokenCache } from './verified-cache.ts';

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
-import type { ClaimExpectations } from './config.ts';
-import { Denied } from './deny.ts';
+import type { ClaimExpectations } from '../config/config.ts';
+import { Denied } from '../deny.ts';
 
 export interface ClientIdentity {
   readonly clientId: string | undefined;

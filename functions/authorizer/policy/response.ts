@@ -1,4 +1,4 @@
-import { IOT_MAX_SECONDS, IOT_MIN_SECONDS } from './config.ts';
+import { IOT_MAX_SECONDS, IOT_MIN_SECONDS } from '../config/config.ts';
 import type { PolicyDocument } from './policy.ts';
 
 /** The custom authorizer response (custom-auth docs: "Defining your Lambda function"). */

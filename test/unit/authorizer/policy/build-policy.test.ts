@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildPolicy, MAX_DOCUMENT_CHARS } from '../../../functions/authorizer/policy.ts';
-import { compileRules } from '../../../functions/authorizer/rules/compile-rules.ts';
-import { rulesFromJson } from '../../../functions/authorizer/rules/parse-rules.ts';
-import { renderRules } from '../../../functions/authorizer/rules/render-rules.ts';
-import { policyAllows } from '../../../local/iot-policy.ts';
+import { buildPolicy, MAX_DOCUMENT_CHARS } from '../../../../functions/authorizer/policy/policy.ts';
+import { compileRules } from '../../../../functions/authorizer/rules/compile-rules.ts';
+import { rulesFromJson } from '../../../../functions/authorizer/rules/parse-rules.ts';
+import { renderRules } from '../../../../functions/authorizer/rules/render-rules.ts';
+import { policyAllows } from '../../../../local/iot-policy.ts';
 
 const P = 'arn:aws:iot:eu-west-1:123456789012';
 const who = { clientId: 'device-000042', username: 'fleet-user' };
