@@ -148,3 +148,32 @@ describe('fuzzing the rules', () => {
     expect(allowed).toBeGreaterThan(0);
   });
 });
+
+describe('fuzzing the issuer profiles', () => {
+  it('never lets a token of one issuer through as another\'s, and never answers INTERNAL, whatever the iss and roles', async () => {
+    const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
+    const { parseConfig } = await import('../../functions/authorizer/config/config.ts');
+    const others = await Promise.all([asymmetricSigner('ES256', signer.kid), asymmetricSigner('ES256', signer.kid)]);
+    const issuers = ['https://a.example', 'https://b.example', 'https://c.example'];
+    const keyOf = [signer, ...others];
+    const authorizer = createAuthorizer(parseConfig({ JWT_ISSUERS: JSON.stringify(issuers.map((issuer, i) => ({
+      issuer, jwks: jwksOf(keyOf[i]!), roleClaim: 'realm.roles', roles: { ops: { all: ['ops/#'] }, dev: [{ permission: 'deny', action: 'all', topic: 'ops/secret' }] },
+      ...(i === 2 && { unknownRole: 'ignore' }),
+    }))) }));
+    const iss = fc.oneof(fc.constantFrom(...issuers), fc.constantFrom('https://a.example/', 'HTTPS://A.EXAMPLE', '', '__proto__'), fc.string({ maxLength: 20 }), fc.constant(undefined), fc.integer());
+    const roles = fc.oneof(fc.constant(undefined), fc.constantFrom('ops', 'dev', 'admin', '__proto__', 'constructor'), fc.array(fc.constantFrom('ops', 'dev', 'x', 'toString'), { maxLength: 3 }), fc.integer(), fc.dictionary(fc.string(), fc.string()));
+    let allowed = 0;
+    await fc.assert(fc.asyncProperty(fc.nat(2), iss, roles, clientId, async (k, claimedIss, role, c) => {
+      const claims: Record<string, unknown> = { sub: 'dev', ...(claimedIss !== undefined && { iss: claimedIss }), ...(role !== undefined && { realm: { roles: role } }) };
+      const token = await mint(keyOf[k]!, claims);
+      const { response, record } = await authorizer.decide(connectEvent({ password: token, clientId: c }), 'arn:aws:lambda:us-east-1:123456789012:function:f');
+      expectValidIotResponse(response);
+      expect(record.reason).not.toBe('INTERNAL');
+      if (response.isAuthenticated) {
+        allowed += 1;
+        expect(claimedIss).toBe(issuers[k]); // signed by issuer k's key: only ever accepted as issuer k
+      }
+    }), { numRuns: Math.min(RUNS, 1500) });
+    expect(allowed).toBeGreaterThan(0);
+  });
+});
