@@ -89,6 +89,14 @@ export interface Profile {
   readonly roles: RoleRules | undefined;
 }
 
+// Each stage sees only its slice of a profile: adding a stage never widens another's view.
+/** What the key sources read. */
+export type KeySettings = Pick<Profile, 'algorithms' | 'staticKeys' | 'secretsManager' | 'jwksUrl' | 'keyRefetchCooldownSeconds'>;
+/** What verification reads: the algorithm allow-list and the registered-claim rules. */
+export type VerifySettings = Pick<Profile, 'algorithms' | 'clockSkewSeconds' | 'requireExp' | 'maxAgeSeconds' | 'issuers' | 'audiences'>;
+/** What the rules read. */
+export type RuleSettings = Pick<Profile, 'ruleClaims' | 'defaultAcl' | 'baseAcl' | 'roles'>;
+
 /** The settings of the whole function, and its issuers' profiles. */
 export interface Config {
   readonly tokenFrom: 'password' | 'username';

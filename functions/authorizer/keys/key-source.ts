@@ -1,4 +1,4 @@
-import type { Profile } from '../config/config.ts';
+import type { KeySettings } from '../config/config.ts';
 import { Denied } from '../deny.ts';
 import { createJwksLoader } from './jwks-url.ts';
 import type { TrustedKey } from './key-material.ts';
@@ -30,7 +30,7 @@ export interface KeySourceDeps {
 }
 
 /** Builds every source the configuration names; none of them fetches anything until first asked. */
-export function createKeySources(config: Profile, deps: KeySourceDeps): KeySource[] {
+export function createKeySources(config: KeySettings, deps: KeySourceDeps): KeySource[] {
   const sources: KeySource[] = [];
   const options = { timeoutMs: deps.fetchTimeoutMs, allowed: config.algorithms };
   const cooldownMs = config.keyRefetchCooldownSeconds * 1000;

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { Profile, RoleRules } from '../config/config.ts';
+import type { RoleRules, RuleSettings } from '../config/config.ts';
 import { Denied } from '../deny.ts';
 import { isPlainObject } from '../config/env-reader.ts';
 import { planPolicy, type PolicyPlan } from '../policy/policy.ts';
@@ -34,7 +34,7 @@ const MAX_TEMPLATES = 256;
  * A rule set is compiled once and filled in per client.
  * @throws Denied RULES_INVALID, RULES_UNSUPPORTED or PLACEHOLDER_VALUE_INVALID
  */
-export function createRulesFor(config: Profile): RulesFor {
+export function createRulesFor(config: RuleSettings): RulesFor {
   const names = [config.ruleClaims.acl, config.ruleClaims.pubRules, config.ruleClaims.subRules];
   const compiled = new Map<string, { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] }>();
 

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { Profile } from '../config/config.ts';
+import type { VerifySettings } from '../config/config.ts';
 import { Denied } from '../deny.ts';
 import { findCandidates, type KeySource } from '../keys/key-source.ts';
 import type { TrustedKey } from '../keys/key-material.ts';
@@ -64,7 +64,7 @@ export async function verifyToken(
   token: string,
   header: TokenHeader,
   sources: readonly KeySource[],
-  config: Profile,
+  config: VerifySettings,
   nowMs: number,
   cache?: VerifiedTokenCache,
   /** The payload, when the caller has decoded it already (to pick the issuer's profile). */
