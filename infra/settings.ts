@@ -1,16 +1,13 @@
 // The CDK app's settings, from CDK context (cdk.json or `-c key=value`), validated at synth time.
 import { ConfigError, parseConfig, SETTING_NAMES } from '../functions/authorizer/config/config.ts';
 import { EnvReader } from '../functions/authorizer/config/env-reader.ts';
+import { camelKeyOf } from '../functions/authorizer/config/profiles.ts';
 import { readFileSync } from 'node:fs';
-
-/** `JWT_JWKS_URL` → `jwksUrl`: each function setting has a context key of the same meaning. */
-export function contextKeyOf(variable: string): string {
-  return variable.slice('JWT_'.length).toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
 
 // Set by the stack from the resources it makes or imports, not by context directly.
 const SET_BY_STACK = new Set(['JWT_SECRET_ID', 'JWT_REVOCATION_TABLE', 'JWT_ISSUERS_FILE']);
-const FUNCTION_KEYS = new Map([...SETTING_NAMES].filter((v) => !SET_BY_STACK.has(v)).map((v) => [contextKeyOf(v), v]));
+// Each setting's context key is its camelCase name (`JWT_JWKS_URL` → `jwksUrl`), as in issuer profiles.
+const FUNCTION_KEYS = new Map([...SETTING_NAMES].filter((v) => !SET_BY_STACK.has(v)).map((v) => [camelKeyOf(v), v]));
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 // CloudWatch Logs' allowed retention periods, in days.
@@ -148,7 +145,7 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) {
-      problems.push(problem.replace(/^JWT_ISSUERS(?=\[)/, 'issuersFile').replace(/^(JWT_[A-Z_]+)(?=:)/, (variable) => `${contextKeyOf(variable)} (${variable})`)
+      problems.push(problem.replace(/^JWT_ISSUERS(?=\[)/, 'issuersFile').replace(/^(JWT_[A-Z_]+)(?=:)/, (variable) => `${camelKeyOf(variable)} (${variable})`)
         .replace('set JWT_SECRET_ID, JWT_PUBLIC_KEY, JWT_JWKS or JWT_JWKS_URL', 'give secretArn, createSecret=true, publicKey, jwks or jwksUrl'));
     }
   }

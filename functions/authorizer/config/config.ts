@@ -113,18 +113,7 @@ export interface Config {
   readonly profiles: readonly Profile[];
 }
 
-/** Every JWT_* setting the function reads (the CDK app maps its context keys onto these). */
-export const SETTING_NAMES: ReadonlySet<string> = new Set([
-  'JWT_FROM', 'JWT_ALGORITHMS',
-  'JWT_SECRET_ID', 'JWT_SECRET_FORMAT', 'JWT_SECRET_CACHE_SECONDS', 'JWT_SECRET_ACCEPT_PREVIOUS',
-  'JWT_PUBLIC_KEY', 'JWT_JWKS', 'JWT_JWKS_URL', 'JWT_JWKS_REFRESH_SECONDS', 'JWT_JWKS_HEADERS', 'JWT_JWKS_ALLOW_HTTP',
-  'JWT_JWKS_AUTH_SECRET_ID', 'JWT_JWKS_CA', 'JWT_JWKS_CLIENT_CERT_SECRET_ID',
-  'JWT_KEY_REFETCH_COOLDOWN_SECONDS', 'JWT_FETCH_TIMEOUT_MS',
-  'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE',
-  'JWT_VERIFY_CLAIMS', 'JWT_REFRESH_SECONDS', 'JWT_ALLOW_SHORT_LIVED',
-  'JWT_ISSUERS', 'JWT_ISSUERS_FILE',
-  'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_LOG_ALLOWS', 'JWT_REVOCATION_TABLE', 'JWT_REVOCATION_CACHE_SECONDS', 'JWT_REVOCATION_FAILURE', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
-]);
+
 
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
 const RESERVED_CLAIMS = new Set(['exp', 'nbf', 'iat']);
@@ -161,6 +150,13 @@ export const PROFILE_SETTINGS: ReadonlySet<string> = new Set([
   'JWT_JWKS_AUTH_SECRET_ID', 'JWT_JWKS_CA', 'JWT_JWKS_CLIENT_CERT_SECRET_ID', 'JWT_KEY_REFETCH_COOLDOWN_SECONDS',
   'JWT_CLOCK_SKEW_SECONDS', 'JWT_REQUIRE_EXP', 'JWT_MAX_AGE_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_VERIFY_CLAIMS',
   'JWT_ALLOW_SHORT_LIVED', 'JWT_ACL_CLAIM', 'JWT_PUB_RULES_CLAIM', 'JWT_SUB_RULES_CLAIM', 'JWT_DEFAULT_ACL', 'JWT_BASE_ACL',
+]);
+
+/** Every JWT_* setting the function reads: the per-issuer ones, and the function's own (the CDK app maps its context keys onto these). */
+export const SETTING_NAMES: ReadonlySet<string> = new Set([
+  ...PROFILE_SETTINGS,
+  'JWT_FROM', 'JWT_FETCH_TIMEOUT_MS', 'JWT_REFRESH_SECONDS', 'JWT_VERIFIED_CACHE_ENTRIES', 'JWT_LOG_ALLOWS', 'JWT_ISSUERS', 'JWT_ISSUERS_FILE',
+  'JWT_REVOCATION_TABLE', 'JWT_REVOCATION_CACHE_SECONDS', 'JWT_REVOCATION_FAILURE',
 ]);
 
 /**
@@ -354,12 +350,16 @@ function readCaBundle(read: EnvReader): string | undefined {
 
 function readAcl(read: EnvReader, name: string): RuleTemplate[] | undefined {
   const json = read.json(name);
-  if (json === undefined) return undefined;
+  return json === undefined ? undefined : readRules(read, name, json);
+}
+
+/** A rule set in any form, or undefined with the problem reported at `place` (a variable, or a profile's key). */
+export function readRules(read: EnvReader, place: string, value: unknown): RuleTemplate[] | undefined {
   try {
-    return rulesFromJson(json, name);
+    return rulesFromJson(value, place);
   } catch (err) {
     if (!(err instanceof Denied)) throw err;
-    read.problem(name, `${String(err.detail.rule)}: ${String(err.detail.why)}`);
+    read.problem(place, `${String(err.detail.rule)}: ${String(err.detail.why)}`);
     return undefined;
   }
 }

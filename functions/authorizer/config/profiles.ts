@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { PROFILE_SETTINGS, readProfile, type Profile, type RoleRules } from './config.ts';
-import { Denied } from '../deny.ts';
+import { PROFILE_SETTINGS, readProfile, readRules, type Profile, type RoleRules } from './config.ts';
 import { EnvReader, isPlainObject, type Env } from './env-reader.ts';
-import { rulesFromJson } from '../rules/parse-rules.ts';
 import type { RuleTemplate } from '../rules/rule.ts';
 import { parseStrictJson } from './strict-json.ts';
 
@@ -107,12 +105,8 @@ function readRoles(read: EnvReader, value: Record<string, unknown>, place: strin
   if (unknownRole !== undefined && unknownRole !== 'deny' && unknownRole !== 'ignore') read.problem(`${place}.unknownRole`, 'expected "deny" or "ignore"');
   const rules = new Map<string, readonly RuleTemplate[]>();
   for (const [role, ruleSet] of Object.entries(roles)) {
-    try {
-      rules.set(role, rulesFromJson(ruleSet, `${place}.roles.${role}`));
-    } catch (err) {
-      if (!(err instanceof Denied)) throw err;
-      read.problem(`${place}.roles.${role}`, `${String(err.detail.rule)}: ${String(err.detail.why)}`);
-    }
+    const templates = readRules(read, `${place}.roles.${role}`, ruleSet);
+    if (templates !== undefined) rules.set(role, templates);
   }
   return { claim: roleClaim.split('.'), rules, unknown: unknownRole === 'ignore' ? 'ignore' : 'deny' };
 }
