@@ -1,5 +1,5 @@
 // The token explainer and minter:
-//   npx iot-jwt-authorizer explain [TOKEN] --client-id C [--username U] [--json]   (TOKEN or stdin)
+//   npx iot-jwt-authorizer explain [TOKEN] --client-id C [--username U] [--protocol P] [--header N=V] [--query Q] [--json]
 //   npx iot-jwt-authorizer token [--client-id C] [--sub S] [--ttl SECONDS] [--claims JSON] [--acl JSON] [key options]
 import { parseArgs } from 'node:util';
 import { text } from 'node:stream/consumers';
@@ -8,14 +8,17 @@ import { renderTemplate } from '../functions/authorizer/verify/claims.ts';
 import { ConfigError, parseConfig, type Config } from '../functions/authorizer/config/config.ts';
 import { devJwks, loadDevKey, signToken } from './dev-key.ts';
 import { needsDevKey } from './dev-mode.ts';
-import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
+import { clientEvent, IOT_PROTOCOLS, LOCAL_FUNCTION_ARN, type IotProtocol } from './iot-event.ts';
 import { REVOCATION_USAGE, runRevocationCommand } from './revocation-cli.ts';
 import { SigningKeyError, signingKeyFrom } from './signing-key.ts';
 
 const USAGE = `usage:
   npx iot-jwt-authorizer explain [TOKEN] [--client-id C] [--username U] [--json]
+                                 [--protocol mqtt|wss|https] [--header NAME=VALUE]... [--query STRING]
       verifies TOKEN (or stdin) with the JWT_* configuration, as the authorizer would for this client,
-      and prints the decision, the reason or the verified claims, and the policy; exits 0 on allow, 1 on deny
+      and prints the decision, the reason or the verified claims, and the policy; exits 0 on allow, 1 on deny.
+      The token goes where the first JWT_FROM source that fits the protocol says (mqtt: MQTT over TLS,
+      wss: MQTT over WebSocket, https: an HTTPS publish); --header and --query add to the HTTP request
   npx iot-jwt-authorizer token [--client-id C] [--sub S] [--ttl SECONDS] [--claims JSON] [--acl JSON]
                                [--secret-id ID | --secret-file FILE | --private-key FILE] [--alg ALG] [--kid KID]
       mints a token, signed by the development key (.dev/dev-key.json) unless told otherwise:
@@ -34,6 +37,9 @@ const OPTIONS = {
   claims: { type: 'string', default: '{}' },
   acl: { type: 'string' },
   json: { type: 'boolean', default: false },
+  protocol: { type: 'string', default: 'mqtt' },
+  header: { type: 'string', multiple: true },
+  query: { type: 'string' },
   'secret-id': { type: 'string' },
   'secret-file': { type: 'string' },
   'secret-format': { type: 'string' },
@@ -93,8 +99,10 @@ async function mint(): Promise<void> {
 }
 
 async function explain(): Promise<void> {
-  const token = (positionals[0] ?? (process.stdin.isTTY ? '' : await text(process.stdin))).trim();
-  if (token === '') fail(`give a token as an argument or on stdin\n${USAGE}`);
+  const given = (positionals[0] ?? (process.stdin.isTTY ? '' : await text(process.stdin))).trim();
+  // A token already in --header or --query is explained as sent.
+  const token = given === '' ? undefined : given;
+  if (token === undefined && values.header === undefined && values.query === undefined) fail(`give a token as an argument or on stdin\n${USAGE}`);
   if (needsDevKey()) process.env.JWT_JWKS = devJwks(await loadDevKey());
   let config;
   try {
@@ -104,10 +112,15 @@ async function explain(): Promise<void> {
     throw err;
   }
   const clientId = values['client-id'];
+  const protocol = values.protocol as IotProtocol;
+  if (!IOT_PROTOCOLS.includes(protocol)) fail(`--protocol: expected one of ${IOT_PROTOCOLS.join(', ')}, got "${values.protocol}"`);
   // The same path as the handler: the event IoT Core sends, through the authorizer's decision.
-  const event = config.tokenFrom === 'username'
-    ? connectEvent({ username: token, clientId, authorizerName: 'JwtAuthorizer' })
-    : connectEvent({ password: token, username: values.username, clientId, authorizerName: 'JwtAuthorizer' });
+  let event;
+  try {
+    event = clientEvent({ protocol, sources: config.tokenFrom, token, clientId, username: values.username, headers: values.header, query: values.query });
+  } catch (err) {
+    fail((err as Error).message);
+  }
   const decision = await createAuthorizer(config).decide(event, LOCAL_FUNCTION_ARN);
   const mismatch = claimMismatch(decision, config, clientId, values.username);
   if (values.json) {

@@ -1,14 +1,17 @@
-// npm run invoke -- [--token T] [--client-id C] [--username U] [--claims JSON] [--ttl SECONDS]
+// npm run invoke -- [--token T] [--client-id C] [--username U] [--claims JSON] [--ttl SECONDS] [--protocol P] [--header N=V] [--query Q]
 // Calls the built bundle's handler with the event AWS IoT Core would send and prints the response. With no
 // key source configured it trusts the development key and mints a token with it. Exits 0 when the
 // authorizer allows, 1 when it denies, 2 on a usage or configuration problem.
 import { parseArgs } from 'node:util';
-import { connectEvent, lambdaContext } from '../local/iot-event.ts';
+import { clientEvent, IOT_PROTOCOLS, lambdaContext, type IotProtocol } from '../local/iot-event.ts';
+import { ConfigError, EnvReader } from '../functions/authorizer/config/env-reader.ts';
+import { readTokenSources } from '../functions/authorizer/request/token-sources.ts';
 import { importAuthorizerOrExit } from '../local/bundle.ts';
 import { devJwks, loadDevKey, mintDevToken } from '../local/dev-key.ts';
 import { needsDevKey } from '../local/dev-mode.ts';
 
-const USAGE = 'usage: npm run invoke -- [--token T] [--client-id C] [--username U] [--authorizer-name N] [--claims JSON] [--ttl SECONDS]';
+const USAGE = 'usage: npm run invoke -- [--token T] [--client-id C] [--username U] [--authorizer-name N] [--claims JSON] [--ttl SECONDS]\n' +
+  '                         [--protocol mqtt|wss|https] [--header NAME=VALUE]... [--query STRING]';
 
 let parsed;
 try {
@@ -20,6 +23,9 @@ try {
       'authorizer-name': { type: 'string', default: 'JwtAuthorizer' },
       claims: { type: 'string', default: '{}' },
       ttl: { type: 'string', default: '3600' },
+      protocol: { type: 'string', default: 'mqtt' },
+      header: { type: 'string', multiple: true },
+      query: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,13 +62,25 @@ if (token === undefined) {
   process.exit(2);
 }
 
-const fromUsername = process.env.JWT_FROM === 'username';
-const event = connectEvent({
-  clientId,
-  username: fromUsername ? token : values.username,
-  password: fromUsername ? undefined : token,
-  authorizerName: values['authorizer-name'],
-});
+const protocol = values.protocol as IotProtocol;
+if (!IOT_PROTOCOLS.includes(protocol)) {
+  console.error(`--protocol: expected one of ${IOT_PROTOCOLS.join(', ')}, got "${values.protocol}"`);
+  process.exit(2);
+}
+// The token goes where a client configured for this JWT_FROM would put it; the bundle checks the rest.
+const read = new EnvReader(process.env);
+const sources = readTokenSources(read);
+let event;
+try {
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  event = clientEvent({
+    protocol, sources, token, clientId, username: values.username, headers: values.header, query: values.query,
+    authorizerName: values['authorizer-name'],
+  });
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
 const handler = await importAuthorizerOrExit();
 const response = await handler(event, lambdaContext());
 console.log(JSON.stringify(response, null, 2));

@@ -73,6 +73,9 @@ interface Issuer {
   readonly rulesFor: RulesFor;
 }
 
+// The principal of an HTTPS publish whose token has no `sub`: such a client has no client id to stand in.
+const HTTP_PRINCIPAL = 'httpsclient';
+
 // Attacker-chosen strings are logged, but bounded.
 const clip = (value: unknown): string | undefined => (typeof value === 'string' ? clipForLog(value) : undefined);
 
@@ -97,8 +100,9 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
   async function authorize(event: unknown, invokedFunctionArn: string | undefined, record: DecisionRecord, out: { claims?: JWTPayload }) {
     const request = readConnectRequest(event, config.tokenFrom);
     record.clientId = clip(request.clientId);
-    record.username = config.tokenFrom === 'password' ? clip(request.username) : undefined;
-    const clientId = literalClientId(request.clientId);
+    record.username = request.from.kind === 'username' ? undefined : clip(request.username);
+    // An HTTPS publish has no MQTT session: no client id to check, and no iot:Connect to grant.
+    const clientId = request.protocol === 'mqtt' ? literalClientId(request.clientId) : undefined;
     const arnPrefix = iotArnPrefix(invokedFunctionArn);
     const header: TokenHeader = readHeader(request.token);
     record.alg = clip(header.alg);
@@ -117,7 +121,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     const disconnectAfter = disconnectAfterSeconds(payload.exp, nowMs, profile.allowShortLived);
     record.disconnectAfterInSeconds = disconnectAfter;
     // The policy depends only on the token and the client: a token seen again for the same client reuses it.
-    const memoKey = `${clientId}\u0000${request.username ?? ''}\u0000${arnPrefix}`;
+    const memoKey = `${request.protocol}\u0000${clientId ?? ''}\u0000${request.username ?? ''}\u0000${arnPrefix}`;
     let granted = entry?.memo?.for === memoKey ? (entry.memo.value as Granted) : undefined;
     if (granted === undefined) {
       granted = grantsFor(rulesFor, payload, request, clientId, arnPrefix);
@@ -135,12 +139,12 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     return found;
   }
 
-  function grantsFor(rulesFor: RulesFor, payload: JWTPayload, who: ConnectRequest, clientId: string, arnPrefix: string): Granted {
+  function grantsFor(rulesFor: RulesFor, payload: JWTPayload, who: ConnectRequest, clientId: string | undefined, arnPrefix: string): Granted {
     const rules = rulesFor(payload, who);
     return {
       rules: { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) },
       policy: renderPolicy(arnPrefix, clientId, rules.plan, rules.fill),
-      principal: principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId),
+      principal: principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId ?? HTTP_PRINCIPAL),
     };
   }
 

@@ -187,7 +187,7 @@ describe('AuthorizerStack from context', () => {
 
   it.each([
     [{ jwksRefreshSeconds: 'often', jwksUrl: 'https://x/j' }, 'jwksRefreshSeconds (JWT_JWKS_REFRESH_SECONDS): expected a whole number'],
-    [{ from: 'header' }, 'from (JWT_FROM): expected one of password, username'],
+    [{ from: 'header' }, 'from (JWT_FROM): "header": expected header:NAME, e.g. header:authorization'],
     [{ jwksUrl: 'https://x/j', defaultAcl: { pub: 'a' } }, 'defaultAcl (JWT_DEFAULT_ACL): JWT_DEFAULT_ACL.pub: expected a list'],
     [{ jwksUrl: 'https://x/j', publicKey: 'not a pem' }, 'publicKey (JWT_PUBLIC_KEY): no PEM block'],
     [{ jwksUrl: 'https://x/j', jwksUrI: 'typo' }, 'jwksUrI: unknown context key'],

@@ -4,6 +4,7 @@ import { headerProblem } from '../keys/http-get.ts';
 import { keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from '../keys/key-material.ts';
 import { ConfigError, EnvReader, isPlainObject, type Env } from './env-reader.ts';
 import { readProfiles } from './profiles.ts';
+import { readTokenSources, type TokenSource } from '../request/token-sources.ts';
 import { Denied } from '../deny.ts';
 import { rulesFromJson, type RuleClaimNames } from '../rules/parse-rules.ts';
 import type { RuleTemplate } from '../rules/rule.ts';
@@ -99,7 +100,8 @@ export type RuleSettings = Pick<Profile, 'ruleClaims' | 'defaultAcl' | 'baseAcl'
 
 /** The settings of the whole function, and its issuers' profiles. */
 export interface Config {
-  readonly tokenFrom: 'password' | 'username';
+  /** JWT_FROM: where the token is looked for, in order; the first present source is the token. */
+  readonly tokenFrom: readonly TokenSource[];
   readonly fetchTimeoutMs: number;
   /** `refreshAfterInSeconds`; undefined means equal to `disconnectAfterInSeconds` (one invocation a connection). */
   readonly refreshSeconds: number | undefined;
@@ -131,7 +133,7 @@ export function parseConfig(env: Env): Config {
   const fetchTimeoutMs = read.integer('JWT_FETCH_TIMEOUT_MS', 1500, 50, 4000);
   const profiles = readProfiles(read, env);
   const config: Config = {
-    tokenFrom: read.oneOf('JWT_FROM', ['password', 'username'], 'password'),
+    tokenFrom: readTokenSources(read),
     fetchTimeoutMs,
     refreshSeconds: read.integer('JWT_REFRESH_SECONDS', undefined, IOT_MIN_SECONDS, IOT_MAX_SECONDS),
     verifiedCacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 2000, 0, 1_000_000),

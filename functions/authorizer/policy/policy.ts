@@ -99,12 +99,13 @@ export function planPolicy(grants: readonly Grant[]): PolicyPlan {
 const unchanged = (resource: string) => resource;
 
 /**
- * The policy documents for one client: Connect for its client id, then the planned statements with its
+ * The policy documents for one client: Connect for its client id (none for an HTTPS publish, which has
+ * no client id), then the planned statements with its
  * values filled in (`fill`) and the ARN prefixed, split across documents to stay within IoT's limits.
  * @throws Denied POLICY_TOO_LARGE when even ten documents cannot hold them; PLACEHOLDER_VALUE_INVALID
  */
-export function renderPolicy(arnPrefix: string, clientId: string, plan: PolicyPlan, fill: (resource: string) => string = unchanged): PolicyDocument[] {
-  const statements: PolicyStatement[] = [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
+export function renderPolicy(arnPrefix: string, clientId: string | undefined, plan: PolicyPlan, fill: (resource: string) => string = unchanged): PolicyDocument[] {
+  const statements: PolicyStatement[] = clientId === undefined ? [] : [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
   for (const { effect, actions, resources } of plan.statements) {
     statements.push({
       Effect: effect,

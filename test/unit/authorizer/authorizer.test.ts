@@ -5,7 +5,9 @@ import { parseConfig } from '../../../functions/authorizer/config/config.ts';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../../helpers/keys.ts';
 import { connect, verdict } from '../../helpers/decide.ts';
 import { expectValidIotResponse } from '../../helpers/iot-response.ts';
-import { connectEvent } from '../../../local/iot-event.ts';
+import { connectEvent, iotEvent } from '../../../local/iot-event.ts';
+import { LOCAL_FUNCTION_ARN } from '../../../local/iot-event.ts';
+import { evaluatePolicy } from '../../../local/iot-policy.ts';
 import { policyAllows } from '../../../local/iot-policy.ts';
 
 let signer: Signer;
@@ -75,6 +77,42 @@ describe('createAuthorizer', () => {
     const token = await mint(signer, {});
     expect(await verdict(authorizerWith({ JWT_FROM: 'username' }), token, { from: 'username' })).toBe('ALLOW');
     expect(await verdict(authorizerWith(), token, { from: 'username' })).toBe('TOKEN_MISSING');
+  });
+
+  it('reads a WebSocket client\'s token from its upgrade request, and still grants Connect for its client id', async () => {
+    const authorizer = authorizerWith({ JWT_FROM: 'password,query:token,header:authorization' });
+    const token = await mint(signer, { sub: 'browser-1' });
+    const viaQuery = iotEvent({ protocol: 'wss', clientId: 'browser-1', queryString: `?x-amz-customauthorizer-name=A&token=${token}` });
+    const { response, record } = await authorizer.decide(viaQuery, LOCAL_FUNCTION_ARN);
+    expect(record.decision).toBe('allow');
+    expect(response.policyDocuments[0]!.Statement[0]).toMatchObject({ Action: 'iot:Connect', Resource: expect.stringMatching(/:client\/browser-1$/) });
+    const viaHeader = iotEvent({ protocol: 'wss', clientId: 'browser-1', headers: { Authorization: `Bearer ${token}` } });
+    expect((await authorizer.decide(viaHeader, LOCAL_FUNCTION_ARN)).record.decision).toBe('allow');
+  });
+
+  it('grants an HTTPS publish only its publish rules: no iot:Connect, no client id', async () => {
+    const authorizer = authorizerWith({ JWT_FROM: 'header:authorization', JWT_DEFAULT_ACL: '{"pub":["telemetry/${username}/#","backend/in"],"sub":["backend/out"]}' });
+    const token = await mint(signer, { sub: 'backend-7' });
+    const https = iotEvent({ protocol: 'https', headers: { authorization: `Bearer ${token}` }, queryString: '?qos=1' });
+    let decision = await authorizer.decide(https, LOCAL_FUNCTION_ARN);
+    // `${username}` has no value over HTTPS: the whole grant is refused, as for any missing value.
+    expect(decision.record).toMatchObject({ decision: 'deny', reason: 'PLACEHOLDER_VALUE_INVALID' });
+    const plain = authorizerWith({ JWT_FROM: 'header:authorization', JWT_DEFAULT_ACL: '{"pub":["backend/in"]}' });
+    decision = await plain.decide(https, LOCAL_FUNCTION_ARN);
+    expectValidIotResponse(decision.response);
+    expect(decision.record).toMatchObject({ decision: 'allow', sub: 'backend-7' });
+    expect(decision.record.clientId).toBeUndefined();
+    const documents = decision.response.policyDocuments;
+    expect(documents.flatMap((d) => d.Statement).map((s) => s.Action)).not.toContain('iot:Connect');
+    expect(evaluatePolicy(documents, 'iot:Publish', 'arn:aws:iot:us-east-1:123456789012:topic/backend/in')).toBe('allow');
+    expect(evaluatePolicy(documents, 'iot:Connect', 'arn:aws:iot:us-east-1:123456789012:client/backend-7')).toBe('implicit-deny');
+  });
+
+  it('gives an HTTPS publish whose token has no sub a principal IoT accepts', async () => {
+    const authorizer = authorizerWith({ JWT_FROM: 'header:authorization', JWT_DEFAULT_ACL: '{"pub":["backend/in"]}' });
+    const token = await mint(signer, {});
+    const { response } = await authorizer.decide(iotEvent({ protocol: 'https', headers: { authorization: token } }), LOCAL_FUNCTION_ARN);
+    expect(response.principalId).toMatch(/^[A-Za-z0-9]{1,128}$/);
   });
 
   it.each(['*', 'dev-?', '', '${iot:ClientId}'])('denies client id %j before verifying anything', async (clientId) => {

@@ -20,7 +20,7 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 describe('parseConfig', () => {
   it('applies the documented defaults', () => {
     const whole = parseConfig(MINIMAL);
-    expect(whole).toMatchObject({ tokenFrom: 'password', fetchTimeoutMs: 1500, refreshSeconds: undefined, verifiedCacheEntries: 2000, logAllows: true, revocation: undefined });
+    expect(whole).toMatchObject({ tokenFrom: [{ kind: 'password' }], fetchTimeoutMs: 1500, refreshSeconds: undefined, verifiedCacheEntries: 2000, logAllows: true, revocation: undefined });
     expect(whole.profiles).toHaveLength(1);
     const config = whole.profiles[0]!;
     expect(config).toMatchObject({
@@ -52,7 +52,7 @@ describe('parseConfig', () => {
       JWT_REQUIRE_EXP: 'false', JWT_MAX_AGE_SECONDS: '3600', JWT_ISSUER: 'a,b', JWT_AUDIENCE: 'mqtt',
       JWT_VERIFY_CLAIMS: '{"sub":"${clientid}","tier":2}', JWT_REFRESH_SECONDS: '600', JWT_ALLOW_SHORT_LIVED: 'true',
     });
-    expect(whole).toMatchObject({ tokenFrom: 'username', fetchTimeoutMs: 800, refreshSeconds: 600 });
+    expect(whole).toMatchObject({ tokenFrom: [{ kind: 'username' }], fetchTimeoutMs: 800, refreshSeconds: 600 });
     const config = whole.profiles[0]!;
     expect([...config.algorithms]).toEqual(['ES256', 'RS256']);
     expect(config.secretsManager).toEqual({ secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:x', format: 'hmac-base64', cacheSeconds: 60, acceptPrevious: false });
@@ -71,7 +71,7 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    [{ JWT_FROM: 'header' }, 'JWT_FROM: expected one of password, username'],
+    [{ JWT_FROM: 'header' }, 'JWT_FROM: "header": expected header:NAME, e.g. header:authorization'],
     [{ JWT_SECRET_CACHE_SECONDS: 'ten' }, 'JWT_SECRET_CACHE_SECONDS: expected a whole number'],
     [{ JWT_SECRET_CACHE_SECONDS: '1.5' }, 'JWT_SECRET_CACHE_SECONDS: expected a whole number'],
     [{ JWT_CLOCK_SKEW_SECONDS: '-1' }, 'JWT_CLOCK_SKEW_SECONDS: expected a whole number from 0'],
