@@ -62,12 +62,13 @@ export function iotResources(arnPrefix: string) {
   };
 }
 
-/** Allowed, as IoT checks each MQTT operation (a retained publish needs Publish and RetainPublish). */
-export function policyAllows(documents: readonly PolicyDocument[], arnPrefix: string, clientId: string) {
+/** Allowed, as IoT checks each MQTT or HTTPS operation (a retained publish needs Publish and RetainPublish). */
+export function policyAllows(documents: readonly PolicyDocument[], arnPrefix: string, clientId: string | undefined) {
   const arn = iotResources(arnPrefix);
   const ok = (action: string, resource: string) => evaluatePolicy(documents, action, resource, { clientId }) === 'allow';
   return {
-    connect: () => ok('iot:Connect', arn.client(clientId)),
+    // An HTTPS publish has no client id and never connects.
+    connect: () => clientId !== undefined && ok('iot:Connect', arn.client(clientId)),
     publish: (topic: string, retain = false) => ok('iot:Publish', arn.topic(topic)) && (!retain || ok('iot:RetainPublish', arn.topic(topic))),
     subscribe: (filter: string) => ok('iot:Subscribe', arn.topicFilter(filter)),
     receive: (topic: string) => ok('iot:Receive', arn.topic(topic)),

@@ -1,6 +1,9 @@
 // npm start: the local broker, authorizing with the built authorizer as AWS IoT Core would.
 import { ConfigError, parseConfig } from '../functions/authorizer/config/config.ts';
+import { createAuthorizer } from '../functions/authorizer/authorizer.ts';
 import { PortInUseError, startLocalBroker } from './broker.ts';
+import { loadDevTls } from './dev-tls.ts';
+import { clientEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
 import { importAuthorizerOrExit } from './bundle.ts';
 import { needsDevKey, serveDevKey, type DevKeySource } from './dev-mode.ts';
 import { LOCAL_AWS_ENV, startLocalDynamoDb, type LocalDynamoDb } from './dynamodb-local.ts';
@@ -22,7 +25,13 @@ const port = (name: string, fallback: number): number => {
 const mqttPort = port('MQTT_PORT', 1883);
 const wsPort = port('MQTT_WS_PORT', 8083);
 const httpPort = port('IOT_HTTP_PORT', 8080);
+const tlsPort = port('MQTT_TLS_PORT', 8883);
 const authorizerName = process.env.IOT_AUTHORIZER_NAME?.trim() || 'JwtAuthorizer';
+// Every client the local stack serves, browsers included (whose JavaScript can only put the token in the
+// WebSocket URL): the token is read from the MQTT password, then the query, then an Authorization header.
+const LOCAL_JWT_FROM = 'password,query:token,header:authorization';
+const jwtFromDefaulted = !process.env.JWT_FROM;
+if (jwtFromDefaulted) process.env.JWT_FROM = LOCAL_JWT_FROM;
 
 let dev: DevKeySource | undefined;
 if (needsDevKey()) {
@@ -43,8 +52,16 @@ if (!process.env.JWT_REVOCATION_TABLE) {
   process.env.AWS_REGION ||= LOCAL_AWS_ENV.AWS_REGION;
 }
 const handler = await importAuthorizerOrExit();
+const tls = loadDevTls();
+// The page's "why was I refused": the authorizer's own decision, read from the source with the same settings.
+const localConfig = parseConfig(process.env);
+const explainer = createAuthorizer(localConfig);
 const broker = await startLocalBroker({
-  handler, mqttPort, wsPort, httpPort, authorizerName,
+  handler, mqttPort, wsPort, httpPort, tlsPort, tls, authorizerName,
+  explain: async ({ token, clientId, protocol }) => {
+    const { record } = await explainer.decide(clientEvent({ protocol, sources: localConfig.tokenFrom, token, clientId, authorizerName }), LOCAL_FUNCTION_ARN);
+    return { decision: record.decision, reason: record.reason, detail: record.detail };
+  },
   log: (message, detail) => console.log(JSON.stringify({ level: 'INFO', source: 'broker', message, ...detail })),
 }).catch(async (err: unknown) => {
   if (!(err instanceof PortInUseError)) throw err;
@@ -54,8 +71,21 @@ const broker = await startLocalBroker({
   return process.exit(2);
 });
 
-console.error(`\nMQTT broker listening on ${broker.mqttUrl} (WebSocket: ${broker.wsUrl}), authorizer "${authorizerName}" (IOT_AUTHORIZER_NAME)`);
-console.error(`Data endpoint (DeleteConnection): ${broker.dataUrl}`);
+const tlsUrl = new URL(broker.tlsUrl!);
+console.error(`
+Local IoT Core, authorizer "${authorizerName}" (IOT_AUTHORIZER_NAME), MQTT 3.1.1 and 5 on every MQTT port:
+  MQTT over TCP        ${broker.mqttUrl}  (MQTT_PORT)
+  MQTT over TLS        ${broker.tlsUrl}  (MQTT_TLS_PORT; ALPN "mqtt"; CA ${tls.caFile})
+  MQTT over WebSocket  ${broker.wsUrl}  (MQTT_WS_PORT; ?token=… in the URL works)
+  Data endpoint        ${broker.dataUrl}  (IOT_HTTP_PORT: HTTPS publish POST /topics/{topic}, DeleteConnection)
+  Browser page         ${broker.dataUrl}/
+Tokens are read from ${process.env.JWT_FROM}${jwtFromDefaulted ? ' (JWT_FROM, the local default)' : ' (JWT_FROM)'}.
+AWS IoT Device SDK v2 (MQTT 5), unchanged but for the endpoint and the CA file:
+  const config = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithCustomAuth('${tlsUrl.hostname}',
+    { authorizerName: '${authorizerName}', username: 'dev-device-1', password: Buffer.from(TOKEN) })
+    .withPort(${tlsUrl.port}).withCertificateAuthorityFromPath('${tls.caFile}')
+    .withConnectProperties({ clientId: 'dev-device-1', keepAliveIntervalSeconds: 60 }).build();
+  const client = new mqtt5.Mqtt5Client(config); client.start();`);
 if (dynamodb !== undefined) {
   console.error(`Revocation table "${dynamodb.table}" on a local DynamoDB at ${dynamodb.endpoint}. Revoke a client and throw it off:
   JWT_REVOCATION_TABLE=${dynamodb.table} AWS_ENDPOINT_URL_DYNAMODB=${dynamodb.endpoint} AWS_ENDPOINT_URL_IOT_DATA_PLANE=${broker.dataUrl} \\
@@ -85,6 +115,9 @@ ${sub!.token}
 Try it, in two terminals:
   npx mqtt sub -h 127.0.0.1 -p ${p} -i dev-device-1 -u dev-device-1 -P '${sub!.token}' -t 'demo/#' -v
   npx mqtt pub -h 127.0.0.1 -p ${p} -i dev-device-2 -u dev-device-2 -P '${pub!.token}' -t demo/hello -m hi
+or publish over HTTPS, as a backend would (the subscriber above receives it):
+  curl -X POST '${broker.dataUrl}/topics/demo/hello?qos=1' -H 'Authorization: Bearer ${pub!.token}' -d hi
+or open ${broker.dataUrl}/?token=${sub!.token.slice(0, 12)}… (paste the token there) in a browser.
 Mint others with: npx iot-jwt-authorizer token --client-id dev-device-3 --acl '{"pub":["demo/#"]}'
 `);
   if (refused !== undefined) {

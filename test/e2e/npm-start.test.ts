@@ -10,7 +10,7 @@ describe('13.7 a bad JWT_* value in npm start and npm run invoke', () => {
     ['npm start', ['--import', 'tsx', 'local/start.ts']],
     ['npm run invoke', ['--import', 'tsx', 'scripts/invoke.ts']],
   ])('%s prints the problems, each naming its variable, and exits 2', async (_name, args) => {
-    const result = await run(args, { JWT_CLOCK_SKEW_SECONDS: 'soon', JWT_FORM: 'password', MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0' });
+    const result = await run(args, { JWT_CLOCK_SKEW_SECONDS: 'soon', JWT_FORM: 'password', MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0', MQTT_TLS_PORT: '0' });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^invalid configuration:$/m);
     expect(result.stderr).toMatch(/^- JWT_CLOCK_SKEW_SECONDS: expected a whole number/m);
@@ -42,7 +42,7 @@ describe('13.8 npm start with a port taken', () => {
   });
   afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
 
-  it.each(['MQTT_PORT', 'MQTT_WS_PORT', 'IOT_HTTP_PORT'])('says which port and which variable moves it (%s)', async (variable) => {
+  it.each(['MQTT_PORT', 'MQTT_WS_PORT', 'IOT_HTTP_PORT', 'MQTT_TLS_PORT'])('says which port and which variable moves it (%s)', async (variable) => {
     const { code, stderr } = await startStack({ [variable]: String(taken) });
     expect(code).toBe(2);
     expect(stderr).toContain(`port ${taken} is in use: set ${variable} to a free port, or 0 for any free port`);
@@ -55,7 +55,7 @@ describe('15: npm start with a JWKS endpoint behind credentials (LOCAL_JWKS_AUTH
     const { code } = await startStack({ LOCAL_JWKS_AUTH: 'basic,mtls' }, async (stderr) => {
       expect(stderr).toContain('The JWKS endpoint demands HTTPS from a local CA, HTTP Basic credentials and a client certificate');
       expect(stderr).not.toContain('Note:');
-      const url = /listening on (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+      const url = /MQTT over TCP +(mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
       const token = /mqtt sub .* -P '([^']+)'/.exec(stderr)![1]!;
       const client = await mqtt.connectAsync(url, { clientId: 'dev-device-1', username: 'dev-device-1', password: token, reconnectPeriod: 0, connectTimeout: 3000 });
       await client.endAsync();
@@ -69,7 +69,7 @@ describe('13.12 npm start under the user\'s own claim settings', () => {
   it('prints try-it commands whose tokens pass JWT_ISSUER, JWT_AUDIENCE and JWT_VERIFY_CLAIMS', async () => {
     const env = { JWT_ISSUER: 'https://devices.example.com', JWT_AUDIENCE: 'mqtt', JWT_VERIFY_CLAIMS: '{"sub":"${clientid}","tenant":"acme"}' };
     const { code } = await startStack(env, async (stderr) => {
-      const url = /listening on (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+      const url = /MQTT over TCP +(mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
       expect(stderr).not.toContain('Note:');
       const sub = /mqtt sub .* -P '([^']+)'/.exec(stderr)![1]!;
       const pub = /mqtt pub .* -P '([^']+)'/.exec(stderr)![1]!;
@@ -93,7 +93,7 @@ describe('13.12 npm start under the user\'s own claim settings', () => {
 
 describe('npm start', () => {
   it('starts a broker on a free port, prints a token that connects, and stops cleanly on Ctrl-C', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0', MQTT_TLS_PORT: '0' } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     try {
@@ -101,7 +101,7 @@ describe('npm start', () => {
         const timer = setTimeout(() => reject(new Error(`no start within 15 s:\n${stderr}`)), 15_000);
         child.stderr.on('data', () => { if (stderr.includes('Ctrl-C')) { clearTimeout(timer); resolve(); } });
       });
-      const url = /listening on (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+      const url = /MQTT over TCP +(mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
       const token = /^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m.exec(stderr)![1]!;
       const client = await mqtt.connectAsync(url, { clientId: 'dev-device-1', username: 'dev-device-1', password: token, reconnectPeriod: 0, connectTimeout: 3000 });
       await client.subscribeAsync('demo/#');

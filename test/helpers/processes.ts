@@ -29,7 +29,7 @@ export const expectNoStack = (output: string) => {
 
 /** Runs `npm start`'s script until it prints its Ctrl-C line (or exits), then stops it. */
 export async function startStack(env: Record<string, string>, use: (stderr: string) => Promise<void> = async () => {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0', ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: ROOT, env: { ...ENV, MQTT_PORT: '0', MQTT_WS_PORT: '0', IOT_HTTP_PORT: '0', MQTT_TLS_PORT: '0', ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
