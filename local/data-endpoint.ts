@@ -30,7 +30,7 @@ export interface DataEndpointOptions {
 }
 
 const page = () => readFileSync(new URL('./web/index.html', import.meta.url), 'utf8');
-const mqttBrowserBundle = () => readFileSync(createRequire(import.meta.url).resolve('mqtt/dist/mqtt.min.js'));
+const mqttBrowserBundle = () => readFileSync(createRequire(import.meta.url).resolve('mqtt/dist/mqtt.min'));
 
 /** Answers IoT data-plane requests as IoT does (restJson: the error's type in `x-amzn-ErrorType`). */
 export function dataEndpoint(options: DataEndpointOptions) {
@@ -54,7 +54,8 @@ export function dataEndpoint(options: DataEndpointOptions) {
       return publish(req, res, topic[1]!);
     }
     if (req.method === 'GET' && (url === '/' || url.startsWith('/?'))) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page());
+      const html = page();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
       return;
     }
     if (req.method === 'GET' && url === '/local.json') {
@@ -62,13 +63,20 @@ export function dataEndpoint(options: DataEndpointOptions) {
       return;
     }
     if (req.method === 'GET' && url === '/mqtt.min.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(mqttBrowserBundle());
+      const bundle = mqttBrowserBundle();
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
       return;
     }
     if (req.method === 'POST' && url === '/explain' && explain !== undefined) {
-      const input = JSON.parse((await textOf(req)) || '{}') as { token?: unknown; clientId?: unknown };
-      if (typeof input.token !== 'string' || typeof input.clientId !== 'string') return answer(res, 400, 'expected {"token":…,"clientId":…}', 'InvalidRequestException');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await explain({ token: input.token, clientId: input.clientId, protocol: 'wss' })));
+      let input: { token?: unknown; clientId?: unknown } = {};
+      try {
+        input = JSON.parse(await textOf(req)) as typeof input;
+      } catch {
+        // answered below
+      }
+      if (typeof input?.token !== 'string' || typeof input.clientId !== 'string') return answer(res, 400, 'expected {"token":…,"clientId":…}', 'InvalidRequestException');
+      const why = await explain({ token: input.token, clientId: input.clientId, protocol: 'wss' });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(why));
       return;
     }
     answer(res, 404, `no such resource: ${req.method} ${url}`, 'ResourceNotFoundException');
@@ -76,7 +84,8 @@ export function dataEndpoint(options: DataEndpointOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
       log('data endpoint failed', { error: String(err) });
-      if (!res.headersSent) answer(res, 400, 'Bad request', 'InvalidRequestException');
+      if (res.headersSent) res.destroy();
+      else answer(res, 500, 'Internal failure', 'InternalFailureException');
     });
   };
 }

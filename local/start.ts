@@ -1,9 +1,8 @@
 // npm start: the local broker, authorizing with the built authorizer as AWS IoT Core would.
 import { ConfigError, parseConfig } from '../functions/authorizer/config/config.ts';
-import { createAuthorizer } from '../functions/authorizer/authorizer.ts';
 import { PortInUseError, startLocalBroker } from './broker.ts';
 import { loadDevTls } from './dev-tls.ts';
-import { clientEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
+import { createExplain } from './explain.ts';
 import { importAuthorizerOrExit } from './bundle.ts';
 import { needsDevKey, serveDevKey, type DevKeySource } from './dev-mode.ts';
 import { LOCAL_AWS_ENV, startLocalDynamoDb, type LocalDynamoDb } from './dynamodb-local.ts';
@@ -53,15 +52,10 @@ if (!process.env.JWT_REVOCATION_TABLE) {
 }
 const handler = await importAuthorizerOrExit();
 const tls = loadDevTls();
-// The page's "why was I refused": the authorizer's own decision, read from the source with the same settings.
-const localConfig = parseConfig(process.env);
-const explainer = createAuthorizer(localConfig);
 const broker = await startLocalBroker({
   handler, mqttPort, wsPort, httpPort, tlsPort, tls, authorizerName,
-  explain: async ({ token, clientId, protocol }) => {
-    const { record } = await explainer.decide(clientEvent({ protocol, sources: localConfig.tokenFrom, token, clientId, authorizerName }), LOCAL_FUNCTION_ARN);
-    return { decision: record.decision, reason: record.reason, detail: record.detail };
-  },
+  // The page's "why was I refused": the authorizer's own decision, read from the source with the same settings.
+  explain: createExplain(parseConfig(process.env), authorizerName),
   log: (message, detail) => console.log(JSON.stringify({ level: 'INFO', source: 'broker', message, ...detail })),
 }).catch(async (err: unknown) => {
   if (!(err instanceof PortInUseError)) throw err;
