@@ -87,8 +87,10 @@ export class JwtAuthorizer extends Construct {
     this.authorizer = new iot.CfnAuthorizer(this, 'Authorizer', {
       authorizerName: settings.authorizerName,
       authorizerFunctionArn: target.functionArn,
-      // Devices send username/password credentials; the function verifies the JWT itself.
-      signingDisabled: true,
+      // Without token signing, devices send credentials and the function verifies the JWT itself. With it,
+      // IoT also checks the token's RSA signature before invoking the function (fewer invocations by strangers).
+      signingDisabled: settings.tokenSigning === undefined,
+      ...(settings.tokenSigning && { tokenKeyName: settings.tokenSigning.keyName, tokenSigningPublicKeys: settings.tokenSigning.publicKeys }),
       status: 'ACTIVE',
       enableCachingForHttp: false,
     });
@@ -111,6 +113,12 @@ export class JwtAuthorizer extends Construct {
     this.addAlarms(settings);
     this.dashboard = this.addDashboard(settings);
     new CfnOutput(this, 'AuthorizerName', { value: settings.authorizerName });
+    // IoT has no CloudFormation attribute for the account's data endpoint: ENDPOINT is
+    // `aws iot describe-endpoint --endpoint-type iot:Data-ATS --query endpointAddress --output text`.
+    const name = encodeURIComponent(settings.authorizerName);
+    new CfnOutput(this, 'MqttEndpoint', { description: 'MQTT over TLS: port 443, ALPN "mqtt", the authorizer named in the username', value: `ENDPOINT:443 username "DEVICE?x-amz-customauthorizer-name=${name}"` });
+    new CfnOutput(this, 'WebSocketUrl', { description: 'MQTT over WebSocket (browsers: the token in the query, as JWT_FROM query:NAME reads it)', value: `wss://ENDPOINT/mqtt?x-amz-customauthorizer-name=${name}` });
+    new CfnOutput(this, 'HttpsPublishUrl', { description: 'HTTPS publish (the token in a header, as JWT_FROM header:NAME reads it)', value: `https://ENDPOINT/topics/TOPIC?qos=1 with header x-amz-customauthorizer-name: ${settings.authorizerName}` });
     new CfnOutput(this, 'FunctionName', { value: this.function.functionName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });
     if (this.secret) new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn });

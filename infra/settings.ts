@@ -3,6 +3,7 @@ import { ConfigError, parseConfig, SETTING_NAMES } from '../functions/authorizer
 import { EnvReader } from '../functions/authorizer/config/env-reader.ts';
 import { camelKeyOf } from '../functions/authorizer/config/profiles.ts';
 import { readFileSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
 
 // Set by the stack from the resources it makes or imports, not by context directly.
 const SET_BY_STACK = new Set(['JWT_SECRET_ID', 'JWT_REVOCATION_TABLE', 'JWT_ISSUERS_FILE']);
@@ -16,7 +17,7 @@ const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 const INFRA_KEYS = new Set([
   'secretArn', 'secretKmsKeyArn', 'createSecret', 'authorizerName', 'logRetentionDays', 'logLevel', 'alarmTopicArn',
   'defaultAuthorizer', 'memorySize', 'reservedConcurrency', 'provisionedConcurrency', 'denyAlarmThreshold', 'retainSecret',
-  'revocation', 'revocationTableName', 'issuersFile',
+  'revocation', 'revocationTableName', 'issuersFile', 'tokenKeyName', 'tokenSigningPublicKeys',
 ]);
 
 export type SecretSetting =
@@ -48,6 +49,12 @@ export interface InfraSettings {
   readonly reservedConcurrency: number | undefined;
   readonly provisionedConcurrency: number | undefined;
   readonly denyAlarmThreshold: number;
+  /**
+   * IoT's token signing: IoT reads the token from the header, query parameter or username parameter named
+   * `keyName`, checks its RSA-SHA256 signature (`x-amz-customauthorizer-signature`) with one of these public
+   * keys, and drops a request that fails before invoking the function.
+   */
+  readonly tokenSigning: { readonly keyName: string; readonly publicKeys: Readonly<Record<string, string>> } | undefined;
 }
 
 /** Raised at synth time; lists every problem, each naming its context key. */
@@ -131,6 +138,8 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
   const alarmTopicArn = text('alarmTopicArn');
   if (alarmTopicArn !== undefined && !/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/.test(alarmTopicArn)) problems.push(`alarmTopicArn: expected an SNS topic ARN, got "${alarmTopicArn}"`);
 
+  const tokenSigning = readTokenSigning(read, problems);
+
   let readSecrets: string[] = [];
   try {
     // The secret's ARN is only known at deploy time; a stand-in lets the function's parser check the rest.
@@ -157,7 +166,35 @@ export function readSettings(context: Readonly<Record<string, unknown>>): InfraS
     reservedConcurrency: read.integer('reservedConcurrency', undefined, 1, 100_000),
     provisionedConcurrency: read.integer('provisionedConcurrency', undefined, 1, 100_000),
     denyAlarmThreshold: read.integer('denyAlarmThreshold', 100, 1, 100_000_000),
+    tokenSigning,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;
+}
+
+/** `tokenKeyName` and `tokenSigningPublicKeys` (a JSON object of key name to PEM), both or neither. */
+function readTokenSigning(read: EnvReader, problems: string[]): InfraSettings['tokenSigning'] {
+  const keyName = read.raw('tokenKeyName')?.trim();
+  const publicKeys = read.stringMap('tokenSigningPublicKeys');
+  if (keyName === undefined && publicKeys === undefined) return undefined;
+  if (keyName === undefined || publicKeys === undefined) {
+    problems.push(`${keyName === undefined ? 'tokenKeyName' : 'tokenSigningPublicKeys'}: token signing needs both tokenKeyName and tokenSigningPublicKeys`);
+    return undefined;
+  }
+  // IoT's limits (CreateAuthorizer): a key name of 1 to 128 letters, digits and _-; up to two public keys.
+  if (!/^[a-zA-Z0-9_-]{1,128}$/.test(keyName)) problems.push(`tokenKeyName: 1 to 128 of letters, digits and _- (got "${keyName}")`);
+  const entries = Object.entries(publicKeys);
+  if (entries.length === 0 || entries.length > 2) problems.push('tokenSigningPublicKeys: one or two keys (two while rotating)');
+  for (const [name, pem] of entries) {
+    try {
+      const key = createPublicKey(pem);
+      // IoT verifies RSA-SHA256 signatures with keys of at least 2,048 bits.
+      if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+        problems.push(`tokenSigningPublicKeys.${name}: IoT needs an RSA public key of at least 2,048 bits`);
+      }
+    } catch {
+      problems.push(`tokenSigningPublicKeys.${name}: not a PEM public key`);
+    }
+  }
+  return { keyName, publicKeys };
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AuthorizerStack } from '../../infra/authorizer-stack.ts';
 import { JwtAuthorizer } from '../../infra/jwt-authorizer.ts';
@@ -287,5 +288,34 @@ describe('issuer profiles from issuersFile', () => {
   it('fails the synth naming the place of a profile\'s problem, and a file it cannot read', () => {
     expect(problemsOf({ issuersFile: profilesFile([{ issuer: 'a', jwksUrl: 'ftp://x' }]) })).toContain('issuersFile[0].jwksUrl: expected a https: or http: URL');
     expect(problemsOf({ issuersFile: '/nonexistent/issuers.json' })).toContain('issuersFile: cannot read /nonexistent/issuers.json (ENOENT)');
+  });
+});
+
+describe('AuthorizerStack for browsers and HTTP clients (issue 14)', () => {
+  const rsaPem = (bits: number) => generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+
+  it('enables IoT token signing with tokenKeyName and tokenSigningPublicKeys', () => {
+    const pem = rsaPem(2048);
+    const { template } = synth({ tokenKeyName: 'token', tokenSigningPublicKeys: { 'key-1': pem }, from: 'token' });
+    template.hasResourceProperties('AWS::IoT::Authorizer', { SigningDisabled: false, TokenKeyName: 'token', TokenSigningPublicKeys: { 'key-1': pem } });
+  });
+
+  it.each([
+    [{ tokenKeyName: 'token' }, 'tokenSigningPublicKeys: token signing needs both tokenKeyName and tokenSigningPublicKeys'],
+    [{ tokenKeyName: 'bad name', tokenSigningPublicKeys: { k: 'x' } }, 'tokenKeyName: 1 to 128 of letters, digits and _-'],
+    [{ tokenKeyName: 'token', tokenSigningPublicKeys: { k: 'not a pem' } }, 'tokenSigningPublicKeys.k: not a PEM public key'],
+    [{ tokenKeyName: 'token', tokenSigningPublicKeys: { k: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) } }, 'tokenSigningPublicKeys.k: IoT needs an RSA public key of at least 2,048 bits'],
+    [{ tokenKeyName: 'token', tokenSigningPublicKeys: {} }, 'tokenSigningPublicKeys: one or two keys'],
+  ])('refuses %j naming the key', (context, message) => {
+    expect(problemsOf(context)).toContain(message);
+  });
+
+  it('says where each kind of client connects: MQTT over TLS, WebSocket and HTTPS publish', () => {
+    const { template } = synth({ authorizerName: 'FleetJwt' });
+    const outputs = template.findOutputs('*');
+    const value = (suffix: string) => Object.entries(outputs).find(([name]) => name.includes(suffix))![1].Value as string;
+    expect(value('WebSocketUrl')).toBe('wss://ENDPOINT/mqtt?x-amz-customauthorizer-name=FleetJwt');
+    expect(value('HttpsPublishUrl')).toContain('https://ENDPOINT/topics/TOPIC?qos=1');
+    expect(value('MqttEndpoint')).toContain('ENDPOINT:443');
   });
 });
