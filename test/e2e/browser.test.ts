@@ -3,7 +3,7 @@
 // set the upgrade's headers), receives its own message, and shows the deny reason for a bad token.
 // Without Chromium the test is skipped with a loud notice locally, and fails in CI (CI=true), which installs it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { startLocalBroker, type LocalBroker } from '../../local/broker.ts';
 import { importAuthorizer } from '../../local/bundle.ts';
@@ -79,6 +79,23 @@ describe.skipIf(!found)('the browser page, in headless Chromium', () => {
       await page.locator('#reason', { hasText: /Denied|allows/ }).waitFor({ timeout: 10_000 });
       expect(await page.textContent('#status')).toMatch(/^Refused/);
       expect(await page.textContent('#reason')).toMatch(/^Denied: TOKEN_EXPIRED/);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('runs the README\'s browser snippet word for word (ws:// for the local wss://)', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const snippet = /```js\n([\s\S]*?mqtt\.connect[\s\S]*?)```/.exec(readme)?.[1]?.replace(/^ {2}/gm, '');
+    expect(snippet, 'the README\'s browser snippet').toBeDefined();
+    const token = await mint(signer, { sub: 'browser-1', acl: { all: ['demo/#'] } });
+    const page = await browser.newPage();
+    try {
+      const logged = new Promise<string>((resolve) => page.on('console', (message) => resolve(message.text())));
+      await page.goto(`${broker.dataUrl}/`);
+      const endpoint = new URL(broker.wsUrl).host;
+      await page.evaluate(`const endpoint = ${JSON.stringify(endpoint)}; const token = ${JSON.stringify(token)};\n${snippet!.replace('wss://', 'ws://')}`);
+      expect(await Promise.race([logged, new Promise((resolve) => setTimeout(() => resolve('nothing logged'), 10_000))])).toBe('demo/browser hi');
     } finally {
       await page.close();
     }

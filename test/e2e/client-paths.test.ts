@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,6 +250,17 @@ describe('HTTPS publish: POST /topics/{topic}', () => {
     const curl = await new Promise<string>((resolve, reject) => execFile('curl', ['-sS', '-X', 'POST', `${broker.dataUrl}/topics/demo/curl?qos=1`, '-H', `Authorization: Bearer ${token}`, '-d', 'hi'],
       { timeout: 10_000 }, (error, stdout) => (error ? reject(new Error(`curl is needed for this test: ${error.message}`)) : resolve(stdout))));
     expect(JSON.parse(curl)).toMatchObject({ message: 'OK' });
+  });
+
+  it('the README\'s curl line works word for word (the port aside)', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const line = /^\s*(curl -X POST "http:\/\/127\.0\.0\.1:8080\/topics\/.*)$/m.exec(readme)?.[1];
+    expect(line, 'the README\'s curl line').toBeDefined();
+    const command = line!.replace('http://127.0.0.1:8080', broker.dataUrl);
+    const token = await tokenFor('readme-backend', { acl: { pub: ['demo/#'] } });
+    const out = await new Promise<string>((resolve, reject) => execFile('bash', ['-c', `${command} -sS`], { env: { ...process.env, TOKEN: token }, timeout: 10_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))));
+    expect(JSON.parse(out)).toMatchObject({ message: 'OK' });
   });
 
   it('answers 401 for a refused or missing token, 403 for a topic the policy does not allow, 400 for a bad request', async () => {
