@@ -99,10 +99,11 @@ async function mint(): Promise<void> {
 }
 
 async function explain(): Promise<void> {
-  const given = (positionals[0] ?? (process.stdin.isTTY ? '' : await text(process.stdin))).trim();
+  const httpGiven = values.header !== undefined || values.query !== undefined;
+  const given = (positionals[0] ?? (process.stdin.isTTY || httpGiven ? '' : await text(process.stdin))).trim();
   // A token already in --header or --query is explained as sent.
   const token = given === '' ? undefined : given;
-  if (token === undefined && values.header === undefined && values.query === undefined) fail(`give a token as an argument or on stdin\n${USAGE}`);
+  if (token === undefined && !httpGiven) fail(`give a token as an argument or on stdin\n${USAGE}`);
   if (needsDevKey()) process.env.JWT_JWKS = devJwks(await loadDevKey());
   let config;
   try {

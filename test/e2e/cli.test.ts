@@ -30,6 +30,37 @@ describe('npx iot-jwt-authorizer', () => {
     expect((await cli(['explain', 'not-a-token'])).stdout).toMatch(/^DENY {3}TOKEN_MALFORMED/);
   });
 
+  it('14: explains a WebSocket upgrade and an HTTPS publish (--protocol, --header, --query)', async () => {
+    const token = (await cli(['token', '--client-id', 'web-1', '--acl', '{"pub":["demo/#"]}'])).stdout.trim();
+    const all = { JWT_FROM: 'password,query:token,header:authorization' };
+    const https = await cli(['explain', token, '--protocol', 'https', '--json'], undefined, all);
+    expect(https.code).toBe(0);
+    const decided = JSON.parse(https.stdout) as { response: { policyDocuments: Array<{ Statement: Array<{ Action: string }> }> } };
+    expect(decided.response.policyDocuments.flatMap((d) => d.Statement).map((s) => s.Action)).not.toContain('iot:Connect');
+    // The token given in --query, as a browser sends it.
+    const wss = await cli(['explain', '--protocol', 'wss', '--client-id', 'web-1', '--query', `?x-amz-customauthorizer-name=JwtAuthorizer&token=${token}`], undefined, all);
+    expect(wss.stdout).toMatch(/^ALLOW {2}client web-1/);
+    const header = await cli(['explain', '--protocol', 'wss', '--client-id', 'web-1', '--header', `Authorization=Bearer ${token}`], undefined, all);
+    expect(header.stdout).toMatch(/^ALLOW/);
+    const twice = await cli(['explain', '--protocol', 'wss', '--client-id', 'web-1', '--query', `?token=${token}&token=${token}`], undefined, all);
+    expect(twice.stdout).toMatch(/^DENY {3}TOKEN_MALFORMED/);
+  });
+
+  it('14: says plainly when a protocol cannot carry the token or an option does not fit it', async () => {
+    const token = (await cli(['token'])).stdout.trim();
+    for (const [args, message] of [
+      [['--protocol', 'https'], 'JWT_FROM has no source a https client can carry the token in'],
+      [['--protocol', 'carrier-pigeon'], '--protocol: expected one of mqtt, wss, https'],
+      [['--header', 'a=b'], '--header needs --protocol wss or https'],
+      [['--protocol', 'wss', '--header', 'novalue'], '--header: expected NAME=VALUE'],
+    ] as const) {
+      const result = await cli(['explain', token, ...args]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expectNoStack(result.stderr);
+    }
+  });
+
   it('prints its usage on an unknown command', async () => {
     const result = await cli(['frobnicate']);
     expect(result.code).toBe(2);

@@ -30,6 +30,18 @@ describe('13.9 npm run invoke tells allow from deny by its exit code', () => {
     expect(unknown.code).toBe(2);
     expectNoStack(unknown.stderr);
   });
+
+  it('14: builds the event of an HTTPS publish or a WebSocket upgrade (--protocol)', async () => {
+    const https = await run(['--import', 'tsx', 'scripts/invoke.ts', '--protocol', 'https'], { JWT_FROM: 'header:authorization' });
+    expect(https.code).toBe(0);
+    expect(https.stdout).not.toContain('iot:Connect');
+    const wss = await run(['--import', 'tsx', 'scripts/invoke.ts', '--protocol', 'wss'], { JWT_FROM: 'query:token' });
+    expect(wss.code).toBe(0);
+    expect(wss.stdout).toContain('iot:Connect');
+    const nowhere = await run(['--import', 'tsx', 'scripts/invoke.ts', '--protocol', 'https']);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('JWT_FROM has no source a https client can carry the token in');
+  });
 });
 
 describe('13.8 npm start with a port taken', () => {
