@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
-import { connectEvent, lambdaContext } from '../../local/iot-event.ts';
+import { connectEvent, iotEvent, lambdaContext } from '../../local/iot-event.ts';
 import { expectValidIotResponse } from '../helpers/iot-response.ts';
 import type { AuthorizerResponse } from '../../functions/authorizer/policy/response.ts';
 
@@ -114,6 +114,46 @@ describe('fuzzing the handler', () => {
       }
     }), { numRuns: RUNS });
     expect(allowed).toBeGreaterThan(0); // the genuine tokens are in the mix, so the property is not vacuous
+  });
+});
+
+describe('fuzzing the WebSocket and HTTPS paths (issue 14)', () => {
+  it('allows only genuinely signed tokens, from any header or query spelling, and never grants an HTTPS publish iot:Connect', async () => {
+    const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
+    const { parseConfig } = await import('../../functions/authorizer/config/config.ts');
+    const authorizer = createAuthorizer(parseConfig({
+      JWT_JWKS: JSON.stringify(jwksOf(signer)), JWT_FROM: 'password,query:token,header:authorization',
+      JWT_DEFAULT_ACL: '{"pub":["telemetry/#"]}',
+    }));
+    const name = fc.constantFrom('authorization', 'Authorization', 'AUTHORIZATION', 'x-amz-customauthorizer-name', '__proto__', 'constructor', 'token');
+    const headerValue = fc.oneof(mutations().map((t) => `Bearer ${t}`), mutations(), hostile, fc.constantFrom('Bearer', 'Bearer ', 'bearer  '));
+    const encode = (t: string, how: number) => (how === 0 ? t : how === 1 ? encodeURIComponent(t) : t.replace(/\./g, '%2E'));
+    const query = fc.oneof(
+      fc.tuple(mutations(), fc.nat({ max: 2 }), fc.boolean()).map(([t, how, twice]) => `?x-amz-customauthorizer-name=A&token=${encode(t, how)}${twice ? `&token=${t}` : ''}`),
+      fc.array(fc.oneof(hostile, builtin, fc.constantFrom('token=', '%', '%zz', '&', '=', 'token')), { maxLength: 6 }).map((parts) => `?${parts.join('')}`),
+    );
+    const request = fc.record({
+      protocol: fc.constantFrom('wss' as const, 'https' as const),
+      headers: fc.dictionary(name, headerValue, { maxKeys: 3 }),
+      queryString: fc.option(query, { nil: undefined }),
+      clientId: fc.option(clientId, { nil: undefined }),
+    });
+    let allowed = 0;
+    await fc.assert(fc.asyncProperty(request, async (input) => {
+      const event = iotEvent(input);
+      const { response, record } = await authorizer.decide(event, 'arn:aws:lambda:us-east-1:123456789012:function:f');
+      expectValidIotResponse(response);
+      expect(record.reason).not.toBe('INTERNAL');
+      if (!response.isAuthenticated) return;
+      allowed += 1;
+      const candidates = [...Object.values(input.headers).map((v) => v.replace(/^bearer +/i, '').trim()),
+        ...[...(input.queryString ?? '').matchAll(/token=([^&]*)/g)].map((m) => { try { return decodeURIComponent(m[1]!); } catch { return ''; } })];
+      expect(candidates.some((t) => signedByTrustedKey(t)), `allowed ${JSON.stringify(input)}`).toBe(true);
+      const statements = response.policyDocuments.flatMap((d) => d.Statement);
+      if (input.protocol === 'https') expect(statements.map((st) => st.Action)).not.toContain('iot:Connect');
+      for (const document of response.policyDocuments) expect(JSON.stringify(document)).not.toMatch(/\$[{(]/);
+    }), { numRuns: Math.min(RUNS, 3000) });
+    expect(allowed).toBeGreaterThan(0);
   });
 });
 
