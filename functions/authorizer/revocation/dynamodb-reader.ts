@@ -18,16 +18,12 @@ export type RevocationReader = (keys: readonly string[]) => Promise<ReadResult>;
 
 type Send = (keys: readonly string[], signal: AbortSignal) => Promise<{ items: Array<Record<string, unknown>>; unprocessed: string[] }>;
 
-// Loaded on first use, in its own chunk: a configuration without JWT_REVOCATION_TABLE never reads the SDK.
+// Loaded on first use, in its own chunk: a configuration without JWT_REVOCATION_TABLE never reads it.
 function batchGet(table: string, timeoutMs: number): Promise<Send> {
-  return import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient, BatchGetItemCommand }) => {
-    const client = new DynamoDBClient({
-      maxAttempts: 2,
-      // smithy only warns on requestTimeout unless told to throw; the abort signal bounds the whole call.
-      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-    });
+  return import('./dynamodb-batch-get.ts').then(({ createBatchGetItem }) => {
+    const send = createBatchGetItem(timeoutMs);
     return async (keys, signal) => {
-      const out = await client.send(new BatchGetItemCommand({
+      const out = await send({
         RequestItems: {
           [table]: {
             Keys: keys.map((key) => ({ [PARTITION_KEY]: { S: key } })),
@@ -35,8 +31,8 @@ function batchGet(table: string, timeoutMs: number): Promise<Send> {
             ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': EXPIRY_ATTRIBUTE, '#reason': 'reason' },
           },
         },
-      }), { abortSignal: signal });
-      const items = (out.Responses?.[table] ?? []) as Array<Record<string, unknown>>;
+      }, signal);
+      const items = out.Responses?.[table] ?? [];
       const unprocessed = (out.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key[PARTITION_KEY] as { S?: string } | undefined)?.S));
       return { items, unprocessed };
     };

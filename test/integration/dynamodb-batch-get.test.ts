@@ -1,0 +1,87 @@
+// The revocation reader's BatchGetItem, built from the SDK's signer, HTTP handler and retry strategy rather
+// than the generated client: what it sends is checked against the protocol and an independent SigV4 check,
+// and its retries against the SDK's standard strategy.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBatchGetItem, dynamoDbEndpoint } from '../../functions/authorizer/revocation/dynamodb-batch-get.ts';
+import { checkSigV4, type CapturedRequest } from '../helpers/sigv4.ts';
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+let server: Server;
+let answer: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+const seen: CapturedRequest[] = [];
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: req.method!, path: req.url!, headers: req.headers as Record<string, string>, body });
+      answer(req, res, body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: 'session-token',
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  });
+});
+afterEach(() => { seen.length = 0; });
+afterAll(async () => {
+  process.env = saved;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const json = (res: ServerResponse, status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(value));
+const INPUT = { RequestItems: { revocations: { Keys: [{ pk: { S: 'jti#1' } }] } } };
+
+describe('BatchGetItem over the JSON protocol', () => {
+  it('sends a SigV4-signed JSON 1.0 request with the session token, and reads the answer', async () => {
+    answer = (_req, res) => json(res, 200, { Responses: { revocations: [{ pk: { S: 'jti#1' }, reason: { S: 'stolen' } }] } });
+    const out = await createBatchGetItem(1000)(INPUT, AbortSignal.timeout(1000));
+    expect(out.Responses?.revocations).toEqual([{ pk: { S: 'jti#1' }, reason: { S: 'stolen' } }]);
+    const [request] = seen;
+    expect(request).toMatchObject({ method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.BatchGetItem', 'x-amz-security-token': 'session-token' } });
+    expect(JSON.parse(request!.body.toString())).toEqual(INPUT);
+    expect(request!.headers.authorization).toMatch(/Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/dynamodb\/aws4_request/);
+    expect(checkSigV4(request!, SECRET)).toEqual({ valid: true });
+    expect(checkSigV4(request!, 'another secret').valid).toBe(false);
+  });
+
+  it('retries a throttled or failing call once (the SDK\'s standard strategy), then gives up with the error', async () => {
+    let calls = 0;
+    answer = (_req, res) => {
+      calls += 1;
+      if (calls === 1) return json(res, 400, { __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' });
+      json(res, 200, { Responses: { revocations: [] } });
+    };
+    await expect(createBatchGetItem(2000)(INPUT, AbortSignal.timeout(2000))).resolves.toMatchObject({ Responses: { revocations: [] } });
+    expect(calls).toBe(2);
+    answer = (_req, res) => json(res, 500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'down' });
+    await expect(createBatchGetItem(2000)(INPUT, AbortSignal.timeout(2000))).rejects.toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    expect(seen.length).toBe(4);
+  });
+
+  it('does not retry a client error', async () => {
+    answer = (_req, res) => json(res, 400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'bad key' });
+    await expect(createBatchGetItem(1000)(INPUT, AbortSignal.timeout(1000))).rejects.toMatchObject({ name: 'ValidationException', message: 'bad key' });
+    expect(seen.length).toBe(1);
+  });
+
+  it('stops at the caller\'s time limit when the endpoint hangs', async () => {
+    answer = () => {};
+    const started = Date.now();
+    await expect(createBatchGetItem(300)(INPUT, AbortSignal.timeout(300))).rejects.toBeTruthy();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('finds the endpoint as the SDK does', () => {
+    expect(dynamoDbEndpoint({}, 'eu-west-1').href).toBe('https://dynamodb.eu-west-1.amazonaws.com/');
+    expect(dynamoDbEndpoint({}, 'cn-north-1').href).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn/');
+    expect(dynamoDbEndpoint({ AWS_ENDPOINT_URL: 'http://localhost:8000' }, 'eu-west-1').href).toBe('http://localhost:8000/');
+    expect(dynamoDbEndpoint({ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_DYNAMODB: 'http://b:2' }, 'eu-west-1').href).toBe('http://b:2/');
+  });
+});
