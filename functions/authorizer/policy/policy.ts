@@ -106,19 +106,37 @@ const unchanged = (resource: string) => resource;
  */
 export function renderPolicy(arnPrefix: string, clientId: string | undefined, plan: PolicyPlan, fill: (resource: string) => string = unchanged): PolicyDocument[] {
   const statements: PolicyStatement[] = clientId === undefined ? [] : [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
+  const constants = constantsOf(plan, arnPrefix);
   for (const { effect, actions, resources } of plan.statements) {
     statements.push({
       Effect: effect,
       Action: actions.length === 1 ? actions[0]! : actions,
       Resource: resources.map((resource) => {
+        const known = constants.get(resource);
+        if (known !== undefined) return known;
         const filled = fill(resource);
         // The last check before IoT reads it, whatever path the pattern took: literal text stays literal.
         if (POLICY_VARIABLE.test(filled)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
-        return `${arnPrefix}:${filled}`;
+        const full = `${arnPrefix}:${filled}`;
+        if (filled === resource) constants.set(resource, full);
+        return full;
       }),
     });
   }
   return pack(statements);
+}
+
+// A resource that holds no client's value is the same for every client of a plan: it is prefixed and
+// checked once per container, and shared (fewer strings made per invocation, less to collect).
+const constantResources = new WeakMap<PolicyPlan, { arnPrefix: string; resources: Map<string, string> }>();
+
+function constantsOf(plan: PolicyPlan, arnPrefix: string): Map<string, string> {
+  let entry = constantResources.get(plan);
+  if (entry === undefined || entry.arnPrefix !== arnPrefix) {
+    entry = { arnPrefix, resources: new Map() };
+    constantResources.set(plan, entry);
+  }
+  return entry.resources;
 }
 
 /**
