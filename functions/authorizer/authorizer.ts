@@ -104,12 +104,14 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     // An HTTPS publish has no MQTT session: no client id to check, and no iot:Connect to grant.
     const clientId = request.protocol === 'mqtt' ? literalClientId(request.clientId) : undefined;
     const arnPrefix = iotArnPrefix(invokedFunctionArn);
-    const header: TokenHeader = readHeader(request.token);
+    // A token whose exact text verified before was read then: its header and payload are not read again.
+    const seen = verified.peek(request.token);
+    const header: TokenHeader = seen?.header ?? readHeader(request.token);
     record.alg = clip(header.alg);
     record.kid = clip(header.kid);
     const nowMs = now();
     // The profile is chosen by the token's `iss`, read before verification; nothing in the token picks a URL.
-    const peeked = implicit === undefined ? readPayload(request.token) : undefined;
+    const peeked = implicit === undefined ? seen?.payload ?? readPayload(request.token) : undefined;
     const { profile, sources, rulesFor } = implicit ?? selectIssuer(peeked!.iss);
     const { payload, key, entry } = await verifyToken(request.token, header, sources, profile, nowMs, verified, peeked);
     out.claims = payload;

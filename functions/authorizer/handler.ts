@@ -20,8 +20,9 @@ const authorizer = createAuthorizer(config, {
   },
 });
 const ruleClaims = [...new Set(config.profiles.flatMap(({ ruleClaims: c }) => [c.acl, c.pubRules, c.subRules]))];
-const logOptions = { logAllows: config.logAllows, ruleClaims };
 const sampled = process.env.POWERTOOLS_LOGGER_SAMPLE_RATE !== undefined;
+// The level changes only with sampling: otherwise it is read once here, not from the logger per invocation.
+const logOptions = { logAllows: config.logAllows, ruleClaims, level: sampled ? undefined : logger.level };
 let coldStart = true;
 
 /** AWS IoT Core custom authorizer: MQTT CONNECT credentials in, an IoT policy (or a deny) out. */

@@ -6,6 +6,8 @@ export interface DecisionLogOptions {
   readonly logAllows: boolean;
   /** The claims that may carry rules, under any issuer's profile. */
   readonly ruleClaims: readonly string[];
+  /** The logger's level when it cannot change (no sampling); undefined: ask the logger each time. */
+  readonly level?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ const WARN = 16;
  */
 export function logDecision(logger: Logger, decision: Decision, options: DecisionLogOptions, coldStart: boolean): void {
   const { record } = decision;
-  const level = logger.level; // DEBUG when set, or when this invocation is sampled (POWERTOOLS_LOGGER_SAMPLE_RATE)
+  const level = options.level ?? logger.level; // DEBUG when set, or when this invocation is sampled (POWERTOOLS_LOGGER_SAMPLE_RATE)
   const denied = record.decision === 'deny';
   // A cold start is always written, so that the dashboard's count of them holds without allows.
   const wanted = denied || options.logAllows || coldStart || level <= DEBUG;

@@ -5,6 +5,8 @@ import type { TrustedKey } from '../keys/key-material.ts';
 export interface VerifiedEntry {
   readonly payload: JWTPayload;
   readonly key: TrustedKey;
+  /** The token's protected header as read when it verified: the same text needs no second reading. */
+  readonly header: { readonly alg: string; readonly kid: string | undefined };
   /** What the caller derived from this token for one client (its policy), kept with the token. */
   memo?: { readonly for: string; readonly value: unknown };
 }
@@ -20,6 +22,11 @@ export class VerifiedTokenCache {
   private chars = 0;
 
   constructor(private readonly maxEntries: number, private readonly maxChars = maxEntries * 1024) {}
+
+  /** The entry for this exact token text, without marking it used (verifyToken's `get` does that). */
+  peek(token: string): VerifiedEntry | undefined {
+    return this.entries.size === 0 ? undefined : this.entries.get(token);
+  }
 
   get(token: string): VerifiedEntry | undefined {
     if (this.entries.size === 0) return undefined; // nothing to find: skip hashing a long token string

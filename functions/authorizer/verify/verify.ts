@@ -105,7 +105,7 @@ export async function verifyToken(
   }
   const { payload } = result;
   checkRegisteredClaims(payload, config, nowMs);
-  const entry: VerifiedEntry = { payload, key: result.key };
+  const entry: VerifiedEntry = { payload, key: result.key, header: { alg, kid } };
   cache?.set(token, entry);
   return { payload, alg, kid, key: result.key, entry };
 }

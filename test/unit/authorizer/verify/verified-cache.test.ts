@@ -15,21 +15,23 @@ import { memorySource } from '../../../helpers/memory-source.ts';
 const NOW = 1_800_000_000;
 const config = (env: Record<string, string> = {}): Profile => parseProfile({ JWT_PUBLIC_KEY: '', JWT_JWKS_URL: 'https://x/j', ...env });
 const fakeKey = { kid: 'k' } as unknown as TrustedKey;
+const HEADER = { alg: 'ES256', kid: 'k' };
 
 describe('VerifiedTokenCache', () => {
   it('evicts the least recently used entry beyond its size', () => {
     const cache = new VerifiedTokenCache(2);
-    cache.set('a', { payload: {}, key: fakeKey });
-    cache.set('b', { payload: {}, key: fakeKey });
+    cache.set('a', { payload: {}, key: fakeKey, header: HEADER });
+    cache.set('b', { payload: {}, key: fakeKey, header: HEADER });
+    expect(cache.peek('b')).toBeDefined(); // peeking does not count as a use
     cache.get('a');
-    cache.set('c', { payload: {}, key: fakeKey });
+    cache.set('c', { payload: {}, key: fakeKey, header: HEADER });
     expect([cache.get('a') !== undefined, cache.get('b') !== undefined, cache.get('c') !== undefined]).toEqual([true, false, true]);
   });
 
   it('stays within its character budget whatever the token sizes', () => {
     fc.assert(fc.property(fc.array(fc.string({ minLength: 1, maxLength: 3000 }), { maxLength: 200 }), (tokens) => {
       const cache = new VerifiedTokenCache(50, 20_000);
-      for (const token of tokens) cache.set(token, { payload: {}, key: fakeKey });
+      for (const token of tokens) cache.set(token, { payload: {}, key: fakeKey, header: HEADER });
       expect(cache.size).toBeLessThanOrEqual(50);
       const held = [...new Set(tokens)].filter((t) => cache.get(t) !== undefined).reduce((n, t) => n + t.length, 0);
       expect(held).toBeLessThanOrEqual(20_000);
@@ -38,7 +40,7 @@ describe('VerifiedTokenCache', () => {
 
   it('holds nothing with zero entries', () => {
     const cache = new VerifiedTokenCache(0);
-    cache.set('a', { payload: {}, key: fakeKey });
+    cache.set('a', { payload: {}, key: fakeKey, header: HEADER });
     expect(cache.size).toBe(0);
   });
 });
