@@ -2,44 +2,37 @@
 // bundle as AWS IoT Core would and enforces the policy it returns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startLocalBroker, type LocalBroker } from '../../local/broker.ts';
-import { importAuthorizer } from '../../local/bundle.ts';
-import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
+import type { LocalBroker } from '../../local/broker.ts';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb-local.ts';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const TIME_SCALE = 0.01; // IoT's 300-second minimum becomes 3 s
+let stack: TestStack;
 let broker: LocalBroker;
-let jwks: JwksServer;
 let signer: Signer;
+let brokerLog: TestStack['brokerLog'];
 let dynamodb: LocalDynamoDb;
 const clients: MqttClient[] = [];
-const brokerLog: Array<{ message: string; detail: Record<string, unknown> }> = [];
 
 beforeAll(async () => {
-  signer = await asymmetricSigner('ES256');
-  jwks = await startJwksServer({ json: jwksOf(signer) });
-  process.env.JWT_JWKS_URL = jwks.url.href;
-  process.env.JWT_JWKS_REFRESH_SECONDS = '1';
-  process.env.JWT_REFRESH_SECONDS = '300';
-  process.env.JWT_ALLOW_SHORT_LIVED = 'true';
-  process.env.JWT_BASE_ACL = JSON.stringify([{ permission: 'deny', action: 'all', topic: 'devices/${clientid}/secret' }]);
-  dynamodb = await startLocalDynamoDb('broker-revocations');
-  process.env.JWT_REVOCATION_TABLE = dynamodb.table;
-  process.env.JWT_REVOCATION_CACHE_SECONDS = '1';
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
-  broker = await startLocalBroker({
-    handler: await importAuthorizer(), mqttPort: 0, wsPort: 0, httpPort: 0, timeScale: TIME_SCALE,
-    log: (message, detail) => brokerLog.push({ message, detail }),
+  stack = await startTestStack({
+    JWT_JWKS_REFRESH_SECONDS: '1', JWT_REFRESH_SECONDS: '300', JWT_ALLOW_SHORT_LIVED: 'true', JWT_REVOCATION_CACHE_SECONDS: '1',
+    JWT_BASE_ACL: JSON.stringify([{ permission: 'deny', action: 'all', topic: 'devices/${clientid}/secret' }]),
+  }, async () => {
+    dynamodb = await startLocalDynamoDb('broker-revocations');
+    process.env.JWT_REVOCATION_TABLE = dynamodb.table;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
+    return { timeScale: TIME_SCALE };
   });
+  ({ broker, signer, brokerLog } = stack);
 });
 afterAll(async () => {
   for (const client of clients) client.end(true);
-  await broker.close();
-  await jwks.close();
-  await dynamodb.close();
+  await stack?.close();
+  await dynamodb?.close();
 });
 
 /** The CLI, as an operator runs it against this stack. */
@@ -201,7 +194,7 @@ describe('the local broker', () => {
   it('disconnects at the policy refresh once the key that signed the token is rotated out', async () => {
     const device = await connect('rotating');
     const next = await asymmetricSigner('ES256');
-    jwks.serve({ json: jwksOf(next) });
+    stack.jwks.serve({ json: jwksOf(next) });
     try {
       expect(await closed(device, 8000)).toBe(true); // refresh after 300 s, scaled to 3 s
       expect(brokerLog.some((l) => l.message === 'disconnected: the policy refresh was denied' && l.detail.clientId === 'rotating')).toBe(true);
@@ -209,7 +202,7 @@ describe('the local broker', () => {
       const renewed = await mint(next, { sub: 'rotating', ...ACL });
       expect((await connect('rotating', ACL, { token: renewed })).connected).toBe(true);
     } finally {
-      jwks.serve({ json: jwksOf(signer, next) });
+      stack.jwks.serve({ json: jwksOf(signer, next) });
     }
   });
 

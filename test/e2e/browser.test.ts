@@ -5,12 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { startLocalBroker, type LocalBroker } from '../../local/broker.ts';
-import { importAuthorizer } from '../../local/bundle.ts';
+import type { LocalBroker } from '../../local/broker.ts';
 import { createExplain } from '../../local/explain.ts';
-import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
 import { parseConfig } from '../../functions/authorizer/config/config.ts';
-import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
+import { mint, type Signer } from '../helpers/keys.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const found = existsSync(CHROMIUM);
@@ -20,21 +19,16 @@ if (!found) {
   console.warn(notice);
 }
 
+let stack: TestStack;
 let broker: LocalBroker;
-let jwks: JwksServer;
 let signer: Signer;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!found) return;
-  signer = await asymmetricSigner('ES256');
-  jwks = await startJwksServer({ json: jwksOf(signer) });
-  process.env.JWT_JWKS_URL = jwks.url.href;
-  process.env.JWT_FROM = 'password,query:token,header:authorization';
-  broker = await startLocalBroker({
-    handler: await importAuthorizer(), mqttPort: 0, wsPort: 0, httpPort: 0,
-    explain: createExplain(parseConfig(process.env), 'JwtAuthorizer'),
-  });
+  stack = await startTestStack({ JWT_FROM: 'password,query:token,header:authorization' },
+    async () => ({ explain: createExplain(parseConfig(process.env), 'JwtAuthorizer') }));
+  ({ broker, signer } = stack);
   // The flags keep Chromium off the network it would otherwise probe at start (this machine has none);
   // playwright gives it a fresh profile.
   browser = await chromium.launch({
@@ -44,8 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await broker?.close();
-  await jwks?.close();
+  await stack?.close();
 });
 
 describe.skipIf(!found)('the browser page, in headless Chromium', () => {

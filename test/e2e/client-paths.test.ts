@@ -10,39 +10,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iot, mqtt as crtMqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { WebSocket } from 'ws';
-import { startLocalBroker, type LocalBroker } from '../../local/broker.ts';
-import { importAuthorizer } from '../../local/bundle.ts';
+import type { LocalBroker } from '../../local/broker.ts';
 import { loadDevTls, type DevTls } from '../../local/dev-tls.ts';
-import { startJwksServer, type JwksServer } from '../../local/jwks-server.ts';
-import { asymmetricSigner, jwksOf, mint, type Signer } from '../helpers/keys.ts';
+import { mint, type Signer } from '../helpers/keys.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 const ACL = { acl: { all: ['devices/${clientid}/#', 'demo/#'] } };
+let stack: TestStack;
 let broker: LocalBroker;
-let jwks: JwksServer;
 let signer: Signer;
+let brokerLog: TestStack['brokerLog'];
 let tls: DevTls;
 let tlsDir: string;
 const clients: MqttClient[] = [];
-const brokerLog: Array<{ message: string; detail: Record<string, unknown> }> = [];
 
 beforeAll(async () => {
-  signer = await asymmetricSigner('ES256');
-  jwks = await startJwksServer({ json: jwksOf(signer) });
-  process.env.JWT_JWKS_URL = jwks.url.href;
-  process.env.JWT_FROM = 'password,query:token,header:authorization';
-  // The suite is silent; this file reads the authorizer's deny lines.
-  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
   tlsDir = mkdtempSync(join(tmpdir(), 'iot-tls-'));
   tls = loadDevTls(tlsDir);
-  broker = await startLocalBroker({
-    handler: await importAuthorizer(), mqttPort: 0, wsPort: 0, httpPort: 0, tlsPort: 0, tls,
-    log: (message, detail) => brokerLog.push({ message, detail }),
-  });
+  // The suite is silent; this file reads the authorizer's deny lines (POWERTOOLS_LOG_LEVEL).
+  stack = await startTestStack({ JWT_FROM: 'password,query:token,header:authorization', POWERTOOLS_LOG_LEVEL: 'WARN' }, { tlsPort: 0, tls });
+  ({ broker, signer, brokerLog } = stack);
 });
 afterAll(async () => {
   for (const client of clients) client.end(true);
-  await broker?.close();
-  await jwks?.close();
+  await stack?.close();
   rmSync(tlsDir, { recursive: true, force: true });
 });
 
@@ -190,6 +181,14 @@ describe('the AWS IoT Device SDK v2, unchanged but for the endpoint and the CA f
       .withConnectProperties({ clientId, keepAliveIntervalSeconds: 60 })
       .build());
 
+  // The CRT client holds native resources: stopped, then closed, or the test worker never exits.
+  async function shutDown(client: mqtt5.Mqtt5Client) {
+    const stopped = new Promise((resolve) => client.once('stopped', resolve));
+    client.stop();
+    await stopped;
+    client.close();
+  }
+
   it('MQTT 5 client: connects, subscribes, publishes and receives', async () => {
     const clientId = 'sdk-v5';
     const client = mqtt5Client(clientId, await tokenFor(clientId));
@@ -208,10 +207,7 @@ describe('the AWS IoT Device SDK v2, unchanged but for the endpoint and the CA f
       const denied = await client.publish({ topicName: 'elsewhere/x', qos: mqtt5.QoS.AtLeastOnce, payload: 'no' });
       expect(denied?.reasonCode).toBe(mqtt5.PubackReasonCode.NotAuthorized);
     } finally {
-      const stopped = new Promise((resolve) => client.once('stopped', resolve));
-      client.stop();
-      await stopped;
-      client.close();
+      await shutDown(client);
     }
   }, 20_000);
 
@@ -222,10 +218,7 @@ describe('the AWS IoT Device SDK v2, unchanged but for the endpoint and the CA f
       client.start();
       expect(await failed).toBe(mqtt5.ConnectReasonCode.NotAuthorized);
     } finally {
-      const stopped = new Promise((resolve) => client.once('stopped', resolve));
-      client.stop();
-      await stopped;
-      client.close();
+      await shutDown(client);
     }
   }, 20_000);
 });
