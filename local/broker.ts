@@ -29,6 +29,8 @@ export interface BrokerOptions extends ListenerPorts {
   readonly log?: BrokerLog;
   /** Says why a token is denied, for the browser page (the handler's answer carries no reason). */
   readonly explain?: Explain;
+  /** The query parameter the page puts the token in (JWT_FROM's first `query:NAME`); none: the page says so. */
+  readonly pageTokenParameter?: string;
 }
 
 export interface LocalBroker {
@@ -172,7 +174,7 @@ export async function startLocalBroker(options: BrokerOptions): Promise<LocalBro
   });
 
   let wsUrl = '';
-  const data = dataEndpoint({ aedes, log, invoke, arnPrefix, authorizerName, explain: options.explain, pageSettings: () => ({ wsUrl, authorizerName }) });
+  const data = dataEndpoint({ aedes, log, invoke, arnPrefix, authorizerName, explain: options.explain, pageSettings: () => ({ wsUrl, authorizerName, tokenParameter: options.pageTokenParameter }) });
   let listeners;
   try {
     listeners = await openListeners(aedes.handle, data, options);

@@ -26,7 +26,7 @@ export interface DataEndpointOptions {
   readonly authorizerName: string;
   readonly explain?: Explain;
   /** What the page needs to connect: known once the listeners are up. */
-  readonly pageSettings: () => { wsUrl: string; authorizerName: string };
+  readonly pageSettings: () => { wsUrl: string; authorizerName: string; tokenParameter: string | undefined };
 }
 
 const page = () => readFileSync(new URL('./web/index.html', import.meta.url), 'utf8');

@@ -1,8 +1,9 @@
 // npm start: the local broker, authorizing with the built authorizer as AWS IoT Core would.
-import { ConfigError, parseConfig } from '../functions/authorizer/config/config.ts';
+import { parseConfig } from '../functions/authorizer/config/config.ts';
 import { PortInUseError, startLocalBroker } from './broker.ts';
 import { loadDevTls } from './dev-tls.ts';
 import { createExplain } from './explain.ts';
+import { placeToken } from './iot-event.ts';
 import { importAuthorizerOrExit } from './bundle.ts';
 import { needsDevKey, serveDevKey, type DevKeySource } from './dev-mode.ts';
 import { LOCAL_AWS_ENV, startLocalDynamoDb, type LocalDynamoDb } from './dynamodb-local.ts';
@@ -52,10 +53,13 @@ if (!process.env.JWT_REVOCATION_TABLE) {
 }
 const handler = await importAuthorizerOrExit();
 const tls = loadDevTls();
+// The configuration the bundle has just accepted, read again here for what the local stack prints and serves.
+const localConfig = parseConfig(process.env);
 const broker = await startLocalBroker({
   handler, mqttPort, wsPort, httpPort, tlsPort, tls, authorizerName,
   // The page's "why was I refused": the authorizer's own decision, read from the source with the same settings.
-  explain: createExplain(parseConfig(process.env), authorizerName),
+  explain: createExplain(localConfig, authorizerName),
+  pageTokenParameter: localConfig.tokenFrom.find((source) => source.kind === 'query')?.name,
   log: (message, detail) => console.log(JSON.stringify({ level: 'INFO', source: 'broker', message, ...detail })),
 }).catch(async (err: unknown) => {
   if (!(err instanceof PortInUseError)) throw err;
@@ -77,7 +81,7 @@ Tokens are read from ${process.env.JWT_FROM}${jwtFromDefaulted ? ' (JWT_FROM, th
 AWS IoT Device SDK v2 (MQTT 5), unchanged but for the endpoint and the CA file:
   const config = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithCustomAuth('${tlsUrl.hostname}',
     { authorizerName: '${authorizerName}', username: 'dev-device-1', password: Buffer.from(TOKEN) })
-    .withPort(${tlsUrl.port}).withCertificateAuthorityFromPath('${tls.caFile}')
+    .withPort(${tlsUrl.port}).withCertificateAuthorityFromPath(undefined, '${tls.caFile}')
     .withConnectProperties({ clientId: 'dev-device-1', keepAliveIntervalSeconds: 60 }).build();
   const client = new mqtt5.Mqtt5Client(config); client.start();`);
 if (dynamodb !== undefined) {
@@ -87,17 +91,19 @@ if (dynamodb !== undefined) {
     npx iot-jwt-authorizer revoke --client-id dev-device-1 --until 1h --reason stolen --disconnect`);
 }
 if (dev !== undefined) {
-  // The same configuration the bundle has just accepted, read here to mint tokens that pass it.
-  let config;
-  try {
-    config = parseConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(2);
-  }
+  const config = localConfig;
   const acl = { all: ['demo/#', 'devices/${clientid}/#'] };
   const [sub, pub] = await Promise.all(['dev-device-1', 'dev-device-2'].map((clientId) => mintTryItToken(config, dev!.key, clientId, { acl }, 3600)));
+  // A backend publishing over HTTPS has no client id: its rules name plain topics.
+  const backend = await mintTryItToken(config, dev.key, 'dev-backend', { acl: { pub: ['demo/#'] } }, 3600, 'https');
+  // The token goes where JWT_FROM looks first for an HTTPS request: a header, or the query string.
+  const placed = placeToken(config.tokenFrom, 'https', backend.token);
+  const header = Object.entries(placed?.headers ?? {})[0];
+  const curlUrl = `${broker.dataUrl}/topics/demo/hello?qos=1${placed?.queryString ? `&${placed.queryString.slice(1)}` : ''}`;
+  const https = backend.refused === undefined
+    ? `or publish over HTTPS, as a backend would (the subscriber above receives it):
+  curl -X POST '${curlUrl}'${header ? ` -H '${header[0]}: ${header[1]}'` : ''} -d hi`
+    : `(HTTPS publish: your settings refuse a backend's token, which has no client id: ${backend.refused})`;
   const { port: p } = new URL(broker.mqttUrl);
   const refused = [sub!, pub!].find((t) => t.refused !== undefined)?.refused;
   if (dev.auth.length > 0) console.error(`The JWKS endpoint demands HTTPS from a local CA${dev.auth.includes('basic') ? ', HTTP Basic credentials' : ''}${dev.auth.includes('mtls') ? ' and a client certificate' : ''} (LOCAL_JWKS_AUTH), read from a local Secrets Manager.`);
@@ -109,9 +115,9 @@ ${sub!.token}
 Try it, in two terminals:
   npx mqtt sub -h 127.0.0.1 -p ${p} -i dev-device-1 -u dev-device-1 -P '${sub!.token}' -t 'demo/#' -v
   npx mqtt pub -h 127.0.0.1 -p ${p} -i dev-device-2 -u dev-device-2 -P '${pub!.token}' -t demo/hello -m hi
-or publish over HTTPS, as a backend would (the subscriber above receives it):
-  curl -X POST '${broker.dataUrl}/topics/demo/hello?qos=1' -H 'Authorization: Bearer ${pub!.token}' -d hi
-or open ${broker.dataUrl}/?token=${sub!.token.slice(0, 12)}… (paste the token there) in a browser.
+${https}
+or connect from a browser, over WebSocket with the token in the URL, on the page at
+  ${broker.dataUrl}/?token=${sub!.token}
 Mint others with: npx iot-jwt-authorizer token --client-id dev-device-3 --acl '{"pub":["demo/#"]}'
 `);
   if (refused !== undefined) {

@@ -5,7 +5,7 @@ import { createAuthorizer } from '../functions/authorizer/authorizer.ts';
 import { renderTemplate } from '../functions/authorizer/verify/claims.ts';
 import type { Config, Profile } from '../functions/authorizer/config/config.ts';
 import { mintDevToken, type DevKey } from './dev-key.ts';
-import { connectEvent, LOCAL_FUNCTION_ARN } from './iot-event.ts';
+import { clientEvent, connectEvent, LOCAL_FUNCTION_ARN, type IotProtocol } from './iot-event.ts';
 
 export interface TryItToken {
   readonly token: string;
@@ -25,10 +25,18 @@ export function claimsForConfig(config: Profile, clientId: string, username: str
 }
 
 /** Mints a development token for this client under `config`, and says whether the authorizer accepts it. */
-export async function mintTryItToken(config: Config, key: DevKey, clientId: string, own: JWTPayload, ttlSeconds: number): Promise<TryItToken> {
+export async function mintTryItToken(config: Config, key: DevKey, clientId: string, own: JWTPayload, ttlSeconds: number, protocol: IotProtocol = 'mqtt'): Promise<TryItToken> {
   // The development key stands for the first issuer's signer (with profiles, mint under its `issuer`).
   const token = await mintDevToken(key, { sub: clientId, ...own, ...claimsForConfig(config.profiles[0]!, clientId, clientId) }, ttlSeconds);
-  const event = connectEvent({ password: token, username: clientId, clientId, authorizerName: 'JwtAuthorizer' });
+  let event;
+  try {
+    // Where such a client puts the token: the MQTT password, or for HTTPS the first header or query JWT_FROM reads.
+    event = protocol === 'mqtt'
+      ? connectEvent({ password: token, username: clientId, clientId, authorizerName: 'JwtAuthorizer' })
+      : clientEvent({ protocol, sources: config.tokenFrom, token, clientId, username: clientId });
+  } catch (err) {
+    return { token, refused: (err as Error).message };
+  }
   // The dev key's JWKS is served locally: the check runs the real verification against it.
   const { record } = await createAuthorizer(config).decide(event, LOCAL_FUNCTION_ARN);
   return { token, refused: record.decision === 'allow' ? undefined : `${record.reason}${record.detail ? ` ${JSON.stringify(record.detail)}` : ''}` };

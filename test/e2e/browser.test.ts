@@ -27,7 +27,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!found) return;
   stack = await startTestStack({ JWT_FROM: 'password,query:token,header:authorization' },
-    async () => ({ explain: createExplain(parseConfig(process.env), 'JwtAuthorizer') }));
+    async () => ({ explain: createExplain(parseConfig(process.env), 'JwtAuthorizer'), pageTokenParameter: 'token' }));
   ({ broker, signer } = stack);
   // The flags keep Chromium off the network it would otherwise probe at start (this machine has none);
   // playwright gives it a fresh profile.

@@ -128,3 +128,39 @@ describe('npm start', () => {
     }
   });
 });
+
+describe('14: what npm start prints for each kind of client works as printed', () => {
+  it('the AWS IoT Device SDK v2 snippet connects over TLS; the curl line publishes; the page URL serves the page', async () => {
+    const { code } = await startStack({}, async (stderr) => {
+      const token = /mqtt sub .* -P '([^']+)'/.exec(stderr)![1]!;
+      const snippet = /(const config = iot\.[\s\S]*?client\.start\(\);)/.exec(stderr)?.[1];
+      expect(snippet, 'the printed SDK snippet').toBeDefined();
+      const program = `import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
+const TOKEN = process.env.TOKEN;
+${snippet}
+const done = (line) => { console.log(line); client.stop(); };
+client.on('connectionSuccess', () => done('connected'));
+client.on('connectionFailure', (event) => done(\`failed \${event.connack?.reasonCode ?? event.error}\`));
+client.on('stopped', () => { client.close(); process.exit(0); });
+setTimeout(() => done('timed out'), 8000).unref();`;
+      const sdk = await new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', program], { cwd: ROOT, env: { ...ENV, TOKEN: token } });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+        child.once('exit', () => resolve(out.trim()));
+      });
+      expect(sdk).toBe('connected');
+      const curl = /^ {2}(curl -X POST .*)$/m.exec(stderr)![1]!;
+      const published = await new Promise<string>((resolve) => {
+        const child = spawn('bash', ['-c', `${curl} -sS`], { env: ENV });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+        child.once('exit', () => resolve(out));
+      });
+      expect(JSON.parse(published)).toMatchObject({ message: 'OK' });
+      const page = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(stderr)![1]!;
+      expect(await (await fetch(page)).text()).toContain('Connect with a JWT over WebSocket');
+    });
+    expect(code).toBe(0);
+  }, 40_000);
+});
