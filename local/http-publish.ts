@@ -1,4 +1,4 @@
-// HTTPS publish as IoT's data endpoint answers it (`POST /topics/{topic}?qos=0|1`, the message in the
+// HTTPS publish as IoT's data endpoint answers it (`POST /topics/{topic}?qos=0|1[&retain=true]`, the message in the
 // body): each request is authorized by the custom authorizer, with the request's headers and query string,
 // and the policy it returns must allow iot:Publish on the topic. Answers are restJson, like IoT's:
 // 200 {"message":"OK","traceId":…}; otherwise the error's type in `x-amzn-ErrorType`.
@@ -36,6 +36,8 @@ export function httpPublish({ aedes, invoke, arnPrefix, authorizerName, log }: H
     }
     const params = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     const qos = Number(params.get('qos') ?? '0');
+    // IoT's Publish API takes `retain=true`, which needs iot:RetainPublish as well.
+    const retain = params.get('retain') === 'true';
     if (topic === '' || /[+#\u0000]/.test(topic) || topic.length > 256) return answer(res, 400, 'Invalid topic name', 'InvalidRequestException');
     if (qos !== 0 && qos !== 1) return answer(res, 400, 'Invalid QoS: IoT supports 0 and 1', 'InvalidRequestException');
     const payload = await body(req);
@@ -51,12 +53,12 @@ export function httpPublish({ aedes, invoke, arnPrefix, authorizerName, log }: H
       log('https publish refused: the authorizer denied the request', { topic });
       return answer(res, 401, 'Unauthorized', 'UnauthorizedException');
     }
-    if (!policyAllows(response.policyDocuments, arnPrefix, undefined).publish(topic)) {
-      log('https publish refused: the policy does not allow iot:Publish', { topic, principalId: response.principalId });
+    if (!policyAllows(response.policyDocuments, arnPrefix, undefined).publish(topic, retain)) {
+      log(`https publish refused: the policy does not allow ${retain ? 'iot:Publish + iot:RetainPublish' : 'iot:Publish'}`, { topic, principalId: response.principalId });
       return answer(res, 403, 'Forbidden', 'ForbiddenException');
     }
-    await new Promise<void>((resolve) => aedes.publish({ cmd: 'publish', topic, payload, qos: qos as 0 | 1, retain: false, dup: false }, () => resolve()));
-    log('https publish', { topic, qos, bytes: payload.length, principalId: response.principalId });
+    await new Promise<void>((resolve) => aedes.publish({ cmd: 'publish', topic, payload, qos: qos as 0 | 1, retain, dup: false }, () => resolve()));
+    log('https publish', { topic, qos, retain, bytes: payload.length, principalId: response.principalId });
     answer(res, 200, 'OK');
   };
 }

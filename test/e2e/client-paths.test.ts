@@ -270,6 +270,17 @@ describe('HTTPS publish: POST /topics/{topic}', () => {
     expect((await fetch(`${broker.dataUrl}/topics/demo/x`, { method: 'GET' })).status).toBe(405);
   });
 
+  it('retains with retain=true only where the policy allows iot:RetainPublish too', async () => {
+    const retaining = await tokenFor('backend-5', { acl: [{ permission: 'allow', action: 'publish', topic: 'demo/#' }] });
+    const plain = await tokenFor('backend-6', { acl: [{ permission: 'allow', action: 'publish', topic: 'demo/#', retain: false }] });
+    expect((await post('demo/retained', { authorization: `Bearer ${plain}` }, '?qos=1&retain=true')).status).toBe(403);
+    expect((await post('demo/retained', { authorization: `Bearer ${retaining}` }, '?qos=1&retain=true', 'kept')).status).toBe(200);
+    const late = await open(broker.mqttUrl, { clientId: 'late-subscriber', password: await tokenFor('late-subscriber') });
+    const received = nextMessage(late);
+    await late.subscribeAsync('demo/retained');
+    expect(await received).toBe('demo/retained kept');
+  });
+
   it('cannot publish with a rule that needs the client id: an HTTPS request has none', async () => {
     const token = await tokenFor('backend-4', { acl: { pub: ['devices/${clientid}/#'] } });
     expect((await post('devices/backend-4/x', { authorization: `Bearer ${token}` })).status).toBe(401);
