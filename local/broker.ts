@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import type { Context } from 'aws-lambda';
 import type { AuthorizerResponse } from '../functions/authorizer/policy/response.ts';
+import { iotArnPrefix } from '../functions/authorizer/policy/policy.ts';
 import { iotEvent, lambdaContext, LOCAL_FUNCTION_ARN } from './iot-event.ts';
 import { dataEndpoint, type Explain } from './data-endpoint.ts';
 import { policyAllows } from './iot-policy.ts';
@@ -57,7 +58,7 @@ interface Session {
 }
 
 /** Runs the authorizer as IoT does: at most 5 s, and anything but an answer is a deny. */
-export function authorizerInvoker(handler: AuthorizerHandler, functionArn: string, log: BrokerLog) {
+function authorizerInvoker(handler: AuthorizerHandler, functionArn: string, log: BrokerLog) {
   return async (event: unknown): Promise<AuthorizerResponse | undefined> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), AUTHORIZER_TIMEOUT_MS); });
@@ -72,11 +73,10 @@ export function authorizerInvoker(handler: AuthorizerHandler, functionArn: strin
   };
 }
 
-export const arnPrefixOf = (functionArn: string) => functionArn.split(':').slice(0, 5).join(':').replace(':lambda:', ':iot:');
-
 export async function startLocalBroker(options: BrokerOptions): Promise<LocalBroker> {
   const { handler, authorizerName = 'JwtAuthorizer', functionArn = LOCAL_FUNCTION_ARN, timeScale = 1, log = () => {} } = options;
-  const arnPrefix = arnPrefixOf(functionArn);
+  // The resources' ARN prefix, as the function derives it from its own ARN.
+  const arnPrefix = iotArnPrefix(functionArn);
   const sessions = new WeakMap<Client, Session>();
   const aedes = await Aedes.createBroker();
   const invoke = authorizerInvoker(handler, functionArn, log);

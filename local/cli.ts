@@ -8,7 +8,7 @@ import { renderTemplate } from '../functions/authorizer/verify/claims.ts';
 import { ConfigError, parseConfig, type Config } from '../functions/authorizer/config/config.ts';
 import { devJwks, loadDevKey, signToken } from './dev-key.ts';
 import { needsDevKey } from './dev-mode.ts';
-import { clientEvent, IOT_PROTOCOLS, LOCAL_FUNCTION_ARN, type IotProtocol } from './iot-event.ts';
+import { clientEvent, LOCAL_FUNCTION_ARN, parseProtocol } from './iot-event.ts';
 import { REVOCATION_USAGE, runRevocationCommand } from './revocation-cli.ts';
 import { SigningKeyError, signingKeyFrom } from './signing-key.ts';
 
@@ -113,12 +113,10 @@ async function explain(): Promise<void> {
     throw err;
   }
   const clientId = values['client-id'];
-  const protocol = values.protocol as IotProtocol;
-  if (!IOT_PROTOCOLS.includes(protocol)) fail(`--protocol: expected one of ${IOT_PROTOCOLS.join(', ')}, got "${values.protocol}"`);
   // The same path as the handler: the event IoT Core sends, through the authorizer's decision.
   let event;
   try {
-    event = clientEvent({ protocol, sources: config.tokenFrom, token, clientId, username: values.username, headers: values.header, query: values.query });
+    event = clientEvent({ protocol: parseProtocol(values.protocol), sources: config.tokenFrom, token, clientId, username: values.username, headers: values.header, query: values.query });
   } catch (err) {
     fail((err as Error).message);
   }

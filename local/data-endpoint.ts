@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { Aedes } from 'aedes';
 import type { AuthorizerResponse } from '../functions/authorizer/policy/response.ts';
 import { answer, httpPublish } from './http-publish.ts';
+import { readBody } from './http-request.ts';
 
 const CONNECTION = /^\/connections\/([^/?]+)(?:\?.*)?$/;
 const TOPIC = /^\/topics\/([^?]+)(?:\?.*)?$/;
@@ -70,7 +71,9 @@ export function dataEndpoint(options: DataEndpointOptions) {
     if (req.method === 'POST' && url === '/explain' && explain !== undefined) {
       let input: { token?: unknown; clientId?: unknown } = {};
       try {
-        input = JSON.parse(await textOf(req)) as typeof input;
+        const body = await readBody(req, 64 * 1024);
+        if (body === undefined) throw new Error('body too large');
+        input = JSON.parse(body.toString('utf8')) as typeof input;
       } catch {
         // answered below
       }
@@ -88,13 +91,4 @@ export function dataEndpoint(options: DataEndpointOptions) {
       else answer(res, 500, 'Internal failure', 'InternalFailureException');
     });
   };
-}
-
-async function textOf(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of req) {
-    text += String(chunk);
-    if (text.length > 64 * 1024) throw new Error('body too large');
-  }
-  return text;
 }

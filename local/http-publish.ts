@@ -8,7 +8,7 @@ import type { Aedes } from 'aedes';
 import type { AuthorizerResponse } from '../functions/authorizer/policy/response.ts';
 import { iotEvent } from './iot-event.ts';
 import { policyAllows } from './iot-policy.ts';
-import { authorizerNamed, httpRequestData } from './http-request.ts';
+import { authorizerNamed, httpRequestData, readBody } from './http-request.ts';
 
 /** IoT's message size limit (128 KB). */
 const MAX_PAYLOAD_BYTES = 128 * 1024;
@@ -40,7 +40,7 @@ export function httpPublish({ aedes, invoke, arnPrefix, authorizerName, log }: H
     const retain = params.get('retain') === 'true';
     if (topic === '' || /[+#\u0000]/.test(topic) || topic.length > 256) return answer(res, 400, 'Invalid topic name', 'InvalidRequestException');
     if (qos !== 0 && qos !== 1) return answer(res, 400, 'Invalid QoS: IoT supports 0 and 1', 'InvalidRequestException');
-    const payload = await body(req);
+    const payload = await readBody(req, MAX_PAYLOAD_BYTES);
     if (payload === undefined) return answer(res, 413, 'Payload too large', 'RequestEntityTooLargeException');
     const http = httpRequestData(req);
     const named = authorizerNamed(undefined, http);
@@ -61,16 +61,4 @@ export function httpPublish({ aedes, invoke, arnPrefix, authorizerName, log }: H
     log('https publish', { topic, qos, retain, bytes: payload.length, principalId: response.principalId });
     answer(res, 200, 'OK');
   };
-}
-
-/** The request body, or undefined past IoT's limit. */
-async function body(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_PAYLOAD_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

@@ -35,3 +35,15 @@ export function authorizerNamed(username: string | undefined, http: HttpRequestD
   if (query === -1) return undefined;
   return new URLSearchParams(username!.slice(query + 1)).get(NAME) ?? undefined;
 }
+
+/** A request's body, or undefined once it passes `maxBytes` (the rest is not read). */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -8,7 +8,13 @@ import type { TokenSource } from '../functions/authorizer/request/token-sources.
 
 /** How the client reached IoT: MQTT over TLS (port 443, ALPN `mqtt`), MQTT over WebSocket, or an HTTPS publish. */
 export type IotProtocol = 'mqtt' | 'wss' | 'https';
-export const IOT_PROTOCOLS: readonly IotProtocol[] = ['mqtt', 'wss', 'https'];
+const IOT_PROTOCOLS: readonly IotProtocol[] = ['mqtt', 'wss', 'https'];
+
+/** `--protocol`'s value. @throws Error naming the option and the values it takes */
+export function parseProtocol(value: string): IotProtocol {
+  if (!(IOT_PROTOCOLS as readonly string[]).includes(value)) throw new Error(`--protocol: expected one of ${IOT_PROTOCOLS.join(', ')}, got "${value}"`);
+  return value as IotProtocol;
+}
 
 export interface IotEventInput {
   readonly protocol?: IotProtocol;

@@ -3,7 +3,7 @@
 // key source configured it trusts the development key and mints a token with it. Exits 0 when the
 // authorizer allows, 1 when it denies, 2 on a usage or configuration problem.
 import { parseArgs } from 'node:util';
-import { clientEvent, IOT_PROTOCOLS, lambdaContext, type IotProtocol } from '../local/iot-event.ts';
+import { clientEvent, lambdaContext, parseProtocol } from '../local/iot-event.ts';
 import { ConfigError, EnvReader } from '../functions/authorizer/config/env-reader.ts';
 import { readTokenSources } from '../functions/authorizer/request/token-sources.ts';
 import { importAuthorizerOrExit } from '../local/bundle.ts';
@@ -62,16 +62,12 @@ if (token === undefined) {
   process.exit(2);
 }
 
-const protocol = values.protocol as IotProtocol;
-if (!IOT_PROTOCOLS.includes(protocol)) {
-  console.error(`--protocol: expected one of ${IOT_PROTOCOLS.join(', ')}, got "${values.protocol}"`);
-  process.exit(2);
-}
 // The token goes where a client configured for this JWT_FROM would put it; the bundle checks the rest.
 const read = new EnvReader(process.env);
 const sources = readTokenSources(read);
 let event;
 try {
+  const protocol = parseProtocol(values.protocol);
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   event = clientEvent({
     protocol, sources, token, clientId, username: values.username, headers: values.header, query: values.query,
