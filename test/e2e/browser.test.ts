@@ -4,7 +4,7 @@
 // Without Chromium the test is skipped with a loud notice locally, and fails in CI (CI=true), which installs it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LocalBroker } from '../../local/broker.ts';
 import { createExplain } from '../../local/explain.ts';
 import { parseConfig } from '../../functions/authorizer/config/config.ts';
@@ -41,40 +41,46 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** A fresh tab on the local page, closed afterwards whatever happens. */
+async function onPage(use: (page: Page) => Promise<void>): Promise<void> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${broker.dataUrl}/`);
+    await use(page);
+  } finally {
+    await page.close();
+  }
+}
+
+/** What a person does on the page: paste the token, give a client id, press Connect. */
+async function connectWith(page: Page, token: string, clientId: string): Promise<void> {
+  await page.fill('#token', token);
+  await page.fill('#client-id', clientId);
+  await page.click('#connect');
+}
+
 describe.skipIf(!found)('the browser page, in headless Chromium', () => {
   it('connects with a token in the WebSocket URL, subscribes, publishes and receives its own message', async () => {
     const token = await mint(signer, { sub: 'browser-1', acl: { all: ['demo/#'] } });
-    const page = await browser.newPage();
-    try {
-      await page.goto(`${broker.dataUrl}/`);
-      await page.fill('#token', token);
-      await page.fill('#client-id', 'browser-1');
-      await page.click('#connect');
+    await onPage(async (page) => {
+      await connectWith(page, token, 'browser-1');
       await page.locator('#status', { hasText: /^Connected as browser-1/ }).waitFor({ timeout: 10_000 });
       await page.click('#subscribe');
       await page.locator('#status', { hasText: /^Subscribed/ }).waitFor({ timeout: 10_000 });
       await page.click('#publish');
       await page.waitForSelector('#messages li', { timeout: 10_000 });
       expect(await page.textContent('#messages li')).toBe('demo/browser: hello from the browser');
-    } finally {
-      await page.close();
-    }
+    });
   }, 60_000);
 
   it('shows a refused token\'s deny reason', async () => {
     const token = await mint(signer, { sub: 'browser-2' }, { ttl: -60 });
-    const page = await browser.newPage();
-    try {
-      await page.goto(`${broker.dataUrl}/`);
-      await page.fill('#token', token);
-      await page.fill('#client-id', 'browser-2');
-      await page.click('#connect');
+    await onPage(async (page) => {
+      await connectWith(page, token, 'browser-2');
       await page.locator('#reason', { hasText: /Denied|allows/ }).waitFor({ timeout: 10_000 });
       expect(await page.textContent('#status')).toMatch(/^Refused/);
       expect(await page.textContent('#reason')).toMatch(/^Denied: TOKEN_EXPIRED/);
-    } finally {
-      await page.close();
-    }
+    });
   }, 60_000);
 
   it('runs the README\'s browser snippet word for word (ws:// for the local wss://)', async () => {
@@ -82,15 +88,11 @@ describe.skipIf(!found)('the browser page, in headless Chromium', () => {
     const snippet = /```js\n([\s\S]*?mqtt\.connect[\s\S]*?)```/.exec(readme)?.[1]?.replace(/^ {2}/gm, '');
     expect(snippet, 'the README\'s browser snippet').toBeDefined();
     const token = await mint(signer, { sub: 'browser-1', acl: { all: ['demo/#'] } });
-    const page = await browser.newPage();
-    try {
+    await onPage(async (page) => {
       const logged = new Promise<string>((resolve) => page.on('console', (message) => resolve(message.text())));
-      await page.goto(`${broker.dataUrl}/`);
       const endpoint = new URL(broker.wsUrl).host;
       await page.evaluate(`const endpoint = ${JSON.stringify(endpoint)}; const token = ${JSON.stringify(token)};\n${snippet!.replace('wss://', 'ws://')}`);
       expect(await Promise.race([logged, new Promise((resolve) => setTimeout(() => resolve('nothing logged'), 10_000))])).toBe('demo/browser hi');
-    } finally {
-      await page.close();
-    }
+    });
   }, 60_000);
 });

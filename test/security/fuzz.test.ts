@@ -33,6 +33,18 @@ beforeAll(async () => {
   ]);
 });
 
+// The pipeline itself, for properties that need no handler: configured per test from explicit settings.
+async function authorizerFor(env: Record<string, string>) {
+  const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
+  const { parseConfig } = await import('../../functions/authorizer/config/config.ts');
+  return createAuthorizer(parseConfig(env));
+}
+
+// The compiler never writes a policy variable: any `${` or `$(` in a resource would have come from a value.
+function expectNoPolicyVariable(documents: readonly unknown[]): void {
+  for (const document of documents) expect(JSON.stringify(document)).not.toMatch(/\$[{(]/);
+}
+
 /** Same signing input and same signature bytes as a genuine token (base64url may spell them two ways). */
 function signedByTrustedKey(token: string): boolean {
   const [h, p, s] = token.split('.');
@@ -109,8 +121,7 @@ describe('fuzzing the handler', () => {
       if (response.isAuthenticated) {
         allowed += 1;
         expect(token !== undefined && signedByTrustedKey(token), `allowed ${token}`).toBe(true);
-        // The compiler writes no policy variable: any `${` or `$(` in a resource came from a value.
-        for (const document of response.policyDocuments) expect(JSON.stringify(document)).not.toMatch(/\$[{(]/);
+        expectNoPolicyVariable(response.policyDocuments);
       }
     }), { numRuns: RUNS });
     expect(allowed).toBeGreaterThan(0); // the genuine tokens are in the mix, so the property is not vacuous
@@ -119,12 +130,10 @@ describe('fuzzing the handler', () => {
 
 describe('fuzzing the WebSocket and HTTPS paths (issue 14)', () => {
   it('allows only genuinely signed tokens, from any header or query spelling, and never grants an HTTPS publish iot:Connect', async () => {
-    const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
-    const { parseConfig } = await import('../../functions/authorizer/config/config.ts');
-    const authorizer = createAuthorizer(parseConfig({
+    const authorizer = await authorizerFor({
       JWT_JWKS: JSON.stringify(jwksOf(signer)), JWT_FROM: 'password,query:token,header:authorization',
       JWT_DEFAULT_ACL: '{"pub":["telemetry/#"]}',
-    }));
+    });
     const name = fc.constantFrom('authorization', 'Authorization', 'AUTHORIZATION', 'x-amz-customauthorizer-name', '__proto__', 'constructor', 'token');
     const headerValue = fc.oneof(mutations().map((t) => `Bearer ${t}`), mutations(), hostile, fc.constantFrom('Bearer', 'Bearer ', 'bearer  '));
     const encode = (t: string, how: number) => (how === 0 ? t : how === 1 ? encodeURIComponent(t) : t.replace(/\./g, '%2E'));
@@ -151,7 +160,7 @@ describe('fuzzing the WebSocket and HTTPS paths (issue 14)', () => {
       expect(candidates.some((t) => signedByTrustedKey(t)), `allowed ${JSON.stringify(input)}`).toBe(true);
       const statements = response.policyDocuments.flatMap((d) => d.Statement);
       if (input.protocol === 'https') expect(statements.map((st) => st.Action)).not.toContain('iot:Connect');
-      for (const document of response.policyDocuments) expect(JSON.stringify(document)).not.toMatch(/\$[{(]/);
+      expectNoPolicyVariable(response.policyDocuments);
     }), { numRuns: Math.min(RUNS, 3000) });
     expect(allowed).toBeGreaterThan(0);
   });
@@ -159,9 +168,7 @@ describe('fuzzing the WebSocket and HTTPS paths (issue 14)', () => {
 
 describe('fuzzing the rules', () => {
   it('turns any rule strings and identities into a deny or a policy without a policy variable, never an error', async () => {
-    const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
-    const { parseConfig } = await import('../../functions/authorizer/config/config.ts');
-    const authorizer = createAuthorizer(parseConfig({ JWT_JWKS: JSON.stringify(jwksOf(signer)) }));
+    const authorizer = await authorizerFor({ JWT_JWKS: JSON.stringify(jwksOf(signer)) });
     const piece = fc.oneof(hostile, builtin, fc.constantFrom('${clientid}', '${username}', '$${clientid}', '\\$${username}', '+', '#', '.*', 'a', 'eq '));
     const text = fc.tuple(fc.array(piece, { minLength: 1, maxLength: 4 }), fc.constantFrom('/', '')).map(([parts, separator]) => parts.join(separator));
     const listRule = fc.record({
@@ -182,7 +189,7 @@ describe('fuzzing the rules', () => {
       expect(record.reason).not.toBe('INTERNAL');
       if (response.isAuthenticated) {
         allowed += 1;
-        for (const document of response.policyDocuments) expect(JSON.stringify(document)).not.toMatch(/\$[{(]/);
+        expectNoPolicyVariable(response.policyDocuments);
       }
     }), { numRuns: Math.min(RUNS, 2000) });
     expect(allowed).toBeGreaterThan(0);
@@ -191,15 +198,13 @@ describe('fuzzing the rules', () => {
 
 describe('fuzzing the issuer profiles', () => {
   it('never lets a token of one issuer through as another\'s, and never answers INTERNAL, whatever the iss and roles', async () => {
-    const { createAuthorizer } = await import('../../functions/authorizer/authorizer.ts');
-    const { parseConfig } = await import('../../functions/authorizer/config/config.ts');
     const others = await Promise.all([asymmetricSigner('ES256', signer.kid), asymmetricSigner('ES256', signer.kid)]);
     const issuers = ['https://a.example', 'https://b.example', 'https://c.example'];
     const keyOf = [signer, ...others];
-    const authorizer = createAuthorizer(parseConfig({ JWT_ISSUERS: JSON.stringify(issuers.map((issuer, i) => ({
+    const authorizer = await authorizerFor({ JWT_ISSUERS: JSON.stringify(issuers.map((issuer, i) => ({
       issuer, jwks: jwksOf(keyOf[i]!), roleClaim: 'realm.roles', roles: { ops: { all: ['ops/#'] }, dev: [{ permission: 'deny', action: 'all', topic: 'ops/secret' }] },
       ...(i === 2 && { unknownRole: 'ignore' }),
-    }))) }));
+    }))) });
     const iss = fc.oneof(fc.constantFrom(...issuers), fc.constantFrom('https://a.example/', 'HTTPS://A.EXAMPLE', '', '__proto__'), fc.string({ maxLength: 20 }), fc.constant(undefined), fc.integer());
     const roles = fc.oneof(fc.constant(undefined), fc.constantFrom('ops', 'dev', 'admin', '__proto__', 'constructor'), fc.array(fc.constantFrom('ops', 'dev', 'x', 'toString'), { maxLength: 3 }), fc.integer(), fc.dictionary(fc.string(), fc.string()));
     let allowed = 0;

@@ -5,10 +5,8 @@ import { parseConfig } from '../../../functions/authorizer/config/config.ts';
 import { asymmetricSigner, jwksOf, mint, type Signer } from '../../helpers/keys.ts';
 import { connect, verdict } from '../../helpers/decide.ts';
 import { expectValidIotResponse } from '../../helpers/iot-response.ts';
-import { connectEvent, iotEvent } from '../../../local/iot-event.ts';
-import { LOCAL_FUNCTION_ARN } from '../../../local/iot-event.ts';
-import { evaluatePolicy } from '../../../local/iot-policy.ts';
-import { policyAllows } from '../../../local/iot-policy.ts';
+import { connectEvent, iotEvent, LOCAL_FUNCTION_ARN } from '../../../local/iot-event.ts';
+import { evaluatePolicy, policyAllows } from '../../../local/iot-policy.ts';
 
 let signer: Signer;
 let jwks: string;
