@@ -1,7 +1,7 @@
 // The token `npm start` prints for its try-it commands: minted so that it passes the configuration in
 // force (JWT_ISSUER, JWT_AUDIENCE, JWT_VERIFY_CLAIMS), and checked against it before it is printed.
 import type { JWTPayload } from 'jose';
-import { createAuthorizer } from '../functions/authorizer/authorizer.ts';
+import { createAuthorizer, type Authorizer } from '../functions/authorizer/authorizer.ts';
 import { renderTemplate } from '../functions/authorizer/verify/claims.ts';
 import type { Config, Profile } from '../functions/authorizer/config/config.ts';
 import { mintDevToken, type DevKey } from './dev-key.ts';
@@ -24,6 +24,17 @@ export function claimsForConfig(config: Profile, clientId: string, username: str
   return claims;
 }
 
+// One authorizer per configuration: its key sources (a JWKS fetch, a secret read) serve every token checked.
+const authorizers = new WeakMap<Config, Authorizer>();
+function authorizerFor(config: Config): Authorizer {
+  let authorizer = authorizers.get(config);
+  if (authorizer === undefined) {
+    authorizer = createAuthorizer(config);
+    authorizers.set(config, authorizer);
+  }
+  return authorizer;
+}
+
 /** Mints a development token for this client under `config`, and says whether the authorizer accepts it. */
 export async function mintTryItToken(config: Config, key: DevKey, clientId: string, own: JWTPayload, ttlSeconds: number, protocol: IotProtocol = 'mqtt'): Promise<TryItToken> {
   // The development key stands for the first issuer's signer (with profiles, mint under its `issuer`).
@@ -38,6 +49,6 @@ export async function mintTryItToken(config: Config, key: DevKey, clientId: stri
     return { token, refused: (err as Error).message };
   }
   // The dev key's JWKS is served locally: the check runs the real verification against it.
-  const { record } = await createAuthorizer(config).decide(event, LOCAL_FUNCTION_ARN);
+  const { record } = await authorizerFor(config).decide(event, LOCAL_FUNCTION_ARN);
   return { token, refused: record.decision === 'allow' ? undefined : `${record.reason}${record.detail ? ` ${JSON.stringify(record.detail)}` : ''}` };
 }
