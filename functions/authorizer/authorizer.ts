@@ -145,7 +145,7 @@ export function createAuthorizer(config: Config, deps: AuthorizerDeps = {}): Aut
     const rules = rulesFor(payload, who);
     return {
       rules: { source: rules.source, count: rules.ruleCount, exact: rules.exact, ...(rules.notes.length > 0 && { notes: rules.notes.slice(0, 10) }) },
-      policy: renderPolicy(arnPrefix, clientId, rules.plan, rules.fill),
+      policy: renderPolicy(arnPrefix, clientId, rules.plan, rules.values),
       principal: principalIdFor(typeof payload.sub === 'string' ? payload.sub : clientId ?? HTTP_PRINCIPAL),
     };
   }

@@ -39,7 +39,7 @@ const stages: Array<[string, (i: number) => unknown]> = [
   ['registered claims', (i) => checkRegisteredClaims(payloads[i]!, profile, now)],
   ['JWT_VERIFY_CLAIMS', (i) => checkClaims(payloads[i]!, profile.verifyClaims, requests[i]!)],
   ['rule set (key, compiled lookup, fill)', (i) => rulesFor(payloads[i]!, requests[i]!)],
-  ['policy documents (20 resources)', (i) => renderPolicy(ARN, requests[i]!.clientId, rules[i]!.plan, rules[i]!.fill)],
+  ['policy documents (20 resources)', (i) => renderPolicy(ARN, requests[i]!.clientId, rules[i]!.plan, rules[i]!.values)],
   ['principal', (i) => principalIdFor(String(payloads[i]!.sub))],
   ['log line (JSON)', () => JSON.stringify({ level: 'INFO', msg: 'allow', ...compactFields(record, false) })],
 ];

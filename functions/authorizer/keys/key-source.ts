@@ -72,15 +72,33 @@ export interface Candidates {
   readonly shortSecrets: readonly string[];
 }
 
-/** Gathers the candidate keys for a token's `kid` and `alg` from every source at once. */
-export async function findCandidates(sources: readonly KeySource[], kid: string | undefined, alg: string): Promise<Candidates> {
-  // Without a promise when every source has fresh keys: a warm invocation waits for nothing.
+/**
+ * Gathers the candidate keys for a token's `kid` and `alg` from every source at once: without a promise
+ * when every source has fresh keys (a warm invocation waits for nothing).
+ */
+export function findCandidates(sources: readonly KeySource[], kid: string | undefined, alg: string): Candidates | Promise<Candidates> {
   const now = sources.map((source) => source.fresh());
-  if (now.every((keys) => keys !== undefined)) {
-    return collect(sources, now.map((value) => ({ status: 'fulfilled', value: value! })), kid, alg);
+  if (!now.every((keys) => keys !== undefined)) {
+    return Promise.allSettled(sources.map((source) => source.keys())).then((results) => collect(sources, results, kid, alg));
   }
-  return collect(sources, await Promise.allSettled(sources.map((source) => source.keys())), kid, alg);
+  // The candidates follow from the key sets, the kid and the alg alone: kept until a source's set changes.
+  let memo = remembered.get(sources);
+  if (memo === undefined || memo.sets.some((set, i) => set !== now[i])) {
+    memo = { sets: now, byHeader: new Map() };
+    remembered.set(sources, memo);
+  }
+  const id = kid === undefined ? alg : `${alg}\u0000${kid}`;
+  let found = memo.byHeader.get(id);
+  if (found === undefined) {
+    found = collect(sources, now.map((value) => ({ status: 'fulfilled', value: value! })), kid, alg);
+    // Headers are the client's to choose: a bounded few are kept, the fleet's own.
+    if (memo.byHeader.size < MAX_REMEMBERED_HEADERS && id.length <= 256) memo.byHeader.set(id, found);
+  }
+  return found;
 }
+
+const MAX_REMEMBERED_HEADERS = 64;
+const remembered = new WeakMap<readonly KeySource[], { sets: readonly (readonly TrustedKey[] | undefined)[]; byHeader: Map<string, Candidates> }>();
 
 function collect(sources: readonly KeySource[], results: readonly PromiseSettledResult<readonly TrustedKey[]>[], kid: string | undefined, alg: string): Candidates {
   const byKid: TrustedKey[] = [];

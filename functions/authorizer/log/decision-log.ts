@@ -17,11 +17,23 @@ export interface DecisionLogOptions {
  * at the WARN system log level Lambda writes no REPORT lines).
  */
 export function compactFields(record: DecisionRecord, coldStart: boolean): Record<string, unknown> {
+  const { level: _level, msg: _msg, ...fields } = compactLine(record, coldStart, 'INFO', 'allow');
+  return fields;
+}
+
+/**
+ * The default line as one object literal: every field in its place, `undefined` where it has none (JSON
+ * leaves those out). One shape for every line is what lets V8 serialize it without a dictionary lookup per
+ * key; building it by spreading optional parts took several times as long.
+ */
+function compactLine(record: DecisionRecord, coldStart: boolean, level: 'INFO' | 'WARN', msg: 'allow' | 'deny') {
+  const denied = record.reason !== undefined;
   return {
+    level, msg,
     client: record.clientId, sub: record.sub, iss: record.iss, kid: record.kid, ms: record.durationMs, conn: record.connectionId,
-    ...(record.reason !== undefined && { reason: record.reason, detail: withoutRepeats(record) }),
-    ...(coldStart && { cold: true }),
-    ...(record.revocation !== undefined && { revocation: record.revocation }),
+    reason: record.reason, detail: denied ? withoutRepeats(record) : undefined,
+    cold: coldStart ? true : undefined,
+    revocation: record.revocation,
   };
 }
 
@@ -68,7 +80,7 @@ export function logDecision(logger: Logger, decision: Decision, options: Decisio
     if (denied) logger.warn('deny', fields);
     else logger.info('allow', fields);
   } else if (wanted && level <= (denied ? WARN : INFO)) {
-    const line = JSON.stringify({ level: denied ? 'WARN' : 'INFO', msg: denied ? 'deny' : 'allow', ...compactFields(record, coldStart) });
+    const line = JSON.stringify(denied ? compactLine(record, coldStart, 'WARN', 'deny') : compactLine(record, coldStart, 'INFO', 'allow'));
     (denied ? process.stderr : process.stdout).write(`${line}\n`);
   }
   if (decision.cause !== undefined) logger.error('internal error behind a deny', { error: decision.cause as Error });

@@ -66,7 +66,15 @@ const RESOURCE_TYPE: Readonly<Record<Grant['action'], string>> = {
 /** The statements a set of grants makes, before any client's values or ARN are put in: computed once per rule set. */
 export interface PolicyPlan {
   readonly statements: readonly PlannedStatement[];
+  /**
+   * Resources that hold a client's values, split around them: literal text at even indices, the value's
+   * name at odd ones (`['topic/d/', 'clientid', '/#']`). A resource not listed is the same for every client.
+   */
+  readonly holes?: ReadonlyMap<string, readonly string[]>;
 }
+
+/** A client's values, by the names a plan's holes use. */
+export type PolicyValues = Readonly<Partial<Record<string, string>>>;
 
 export interface PlannedStatement {
   readonly effect: Grant['effect'];
@@ -96,47 +104,95 @@ export function planPolicy(grants: readonly Grant[]): PolicyPlan {
   return { statements: [...groups.values()] };
 }
 
-const unchanged = (resource: string) => resource;
-
 /**
  * The policy documents for one client: Connect for its client id (none for an HTTPS publish, which has
- * no client id), then the planned statements with its
- * values filled in (`fill`) and the ARN prefixed, split across documents to stay within IoT's limits.
+ * no client id), then the planned statements with its values filled in and the ARN prefixed, split
+ * across documents to stay within IoT's limits.
  * @throws Denied POLICY_TOO_LARGE when even ten documents cannot hold them; PLACEHOLDER_VALUE_INVALID
  */
-export function renderPolicy(arnPrefix: string, clientId: string | undefined, plan: PolicyPlan, fill: (resource: string) => string = unchanged): PolicyDocument[] {
+export function renderPolicy(arnPrefix: string, clientId: string | undefined, plan: PolicyPlan, values: PolicyValues = {}): PolicyDocument[] {
+  const prepared = preparedFor(plan, arnPrefix);
   const statements: PolicyStatement[] = clientId === undefined ? [] : [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
-  const constants = constantsOf(plan, arnPrefix);
-  for (const { effect, actions, resources } of plan.statements) {
-    statements.push({
-      Effect: effect,
-      Action: actions.length === 1 ? actions[0]! : actions,
-      Resource: resources.map((resource) => {
-        const known = constants.get(resource);
-        if (known !== undefined) return known;
-        const filled = fill(resource);
-        // The last check before IoT reads it, whatever path the pattern took: literal text stays literal.
-        if (POLICY_VARIABLE.test(filled)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
-        const full = `${arnPrefix}:${filled}`;
-        if (filled === resource) constants.set(resource, full);
-        return full;
-      }),
-    });
+  for (const { Effect, Action, resources } of prepared.statements) {
+    statements.push({ Effect, Action, Resource: resources.map((resource) => (typeof resource === 'string' ? resource : filled(resource, values))) });
   }
-  return pack(statements);
+  const chars = singleDocumentChars(prepared, values, statements[0]);
+  return chars !== undefined && chars <= MAX_DOCUMENT_CHARS ? [{ Version: '2012-10-17', Statement: statements }] : pack(statements);
 }
 
-// A resource that holds no client's value is the same for every client of a plan: it is prefixed and
-// checked once per container, and shared (fewer strings made per invocation, less to collect).
-const constantResources = new WeakMap<PolicyPlan, { arnPrefix: string; resources: Map<string, string> }>();
-
-function constantsOf(plan: PolicyPlan, arnPrefix: string): Map<string, string> {
-  let entry = constantResources.get(plan);
-  if (entry === undefined || entry.arnPrefix !== arnPrefix) {
-    entry = { arnPrefix, resources: new Map() };
-    constantResources.set(plan, entry);
+function filled(parts: readonly string[], values: PolicyValues): string {
+  let text = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const value = values[parts[i]!];
+    if (value === undefined) throw new Denied('PLACEHOLDER_VALUE_INVALID', { placeholder: parts[i]!, why: 'no value' });
+    text += value + parts[i + 1]!;
   }
-  return entry.resources;
+  // The last check before IoT reads it, whatever path the pattern took: literal text stays literal.
+  if (POLICY_VARIABLE.test(text)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
+  return text;
+}
+
+/**
+ * A plan made ready for one ARN prefix, once per container: the resources that hold no client's value
+ * prefixed and checked, the others split with the prefix in their first part, and the single document's
+ * size known but for the Connect statement and the values.
+ */
+interface Prepared {
+  readonly arnPrefix: string;
+  readonly statements: readonly { readonly Effect: PolicyStatement['Effect']; readonly Action: PolicyStatement['Action']; readonly resources: readonly (string | readonly string[])[] }[];
+  /** JSON characters of the one document without Connect and the values; undefined when it cannot be added up by parts. */
+  readonly chars: number | undefined;
+  /** How many times each value goes in. */
+  readonly uses: ReadonlyMap<string, number>;
+}
+
+const prepared = new WeakMap<PolicyPlan, Prepared>();
+
+function preparedFor(plan: PolicyPlan, arnPrefix: string): Prepared {
+  const known = prepared.get(plan);
+  if (known !== undefined && known.arnPrefix === arnPrefix) return known;
+  let chars = EMPTY_DOCUMENT_CHARS - 1;
+  let addable = true;
+  const uses = new Map<string, number>();
+  const statements = plan.statements.map(({ effect, actions, resources }) => {
+    const statement = { Effect: effect, Action: actions.length === 1 ? actions[0]! : actions };
+    chars += shellSize(statement) + 1;
+    return {
+      ...statement,
+      resources: resources.map((resource) => {
+        const holes = plan.holes?.get(resource);
+        if (holes === undefined) {
+          const full = filled([`${arnPrefix}:${resource}`], {});
+          chars += size(full) + 1;
+          return full;
+        }
+        const parts = holes.map((part, i) => (i === 0 ? `${arnPrefix}:${part}` : part));
+        const literal = parts.filter((_, i) => i % 2 === 0);
+        // Parts add up only when each is well-formed: a lone surrogate at the edge of one could pair with
+        // the next one's, and JSON writes a pair differently from two lone halves.
+        addable &&= literal.every((part) => part.isWellFormed());
+        chars += size(literal.join('')) + 1;
+        for (let i = 1; i < parts.length; i += 2) uses.set(parts[i]!, (uses.get(parts[i]!) ?? 0) + 1);
+        return parts;
+      }),
+    };
+  });
+  const ready: Prepared = { arnPrefix, statements, chars: addable ? chars : undefined, uses };
+  prepared.set(plan, ready);
+  return ready;
+}
+
+// The one document's size by addition, when no value needs escaping (then each value adds its length);
+// undefined otherwise, and the packer measures every resource.
+function singleDocumentChars(ready: Prepared, values: PolicyValues, connect: PolicyStatement | undefined): number | undefined {
+  let chars = ready.chars;
+  if (chars === undefined) return undefined;
+  for (const [name, count] of ready.uses) {
+    const value = values[name] ?? '';
+    if (NEEDS_ESCAPE.test(value)) return undefined;
+    chars += count * value.length;
+  }
+  return connect === undefined ? chars : chars + shellSize(connect) + 1 + size(connect.Resource);
 }
 
 /**
@@ -156,7 +212,7 @@ const size = (value: unknown) => (typeof value === 'string' && !NEEDS_ESCAPE.tes
 
 // `{"Effect":…,"Action":…,"Resource":[]}`: effects and actions are our own ASCII names, never escaped.
 const SHELL_CHARS = '{"Effect":,"Action":,"Resource":[]}'.length;
-const shellSize = ({ Effect, Action }: PolicyStatement) =>
+const shellSize = ({ Effect, Action }: Pick<PolicyStatement, 'Effect' | 'Action'>) =>
   SHELL_CHARS + Effect.length + 2 + (typeof Action === 'string' ? Action.length + 2 : Action.reduce((n, a) => n + a.length + 3, 1));
 
 // Greedy: fill a document, then start the next; a statement's resources may continue in the next document.

@@ -2,7 +2,7 @@ import type { JWTPayload } from 'jose';
 import type { RoleRules, RuleSettings } from '../config/config.ts';
 import { Denied } from '../deny.ts';
 import { isPlainObject } from '../config/env-reader.ts';
-import { planPolicy, type PolicyPlan } from '../policy/policy.ts';
+import { planPolicy, type PolicyPlan, type PolicyValues } from '../policy/policy.ts';
 import { compileRules } from './compile-rules.ts';
 import { compileTemplate, instantiate, type CompiledTemplate } from './compiled-templates.ts';
 import { rulesFromClaims } from './parse-rules.ts';
@@ -18,9 +18,9 @@ export interface ClientRules {
   readonly exact: boolean;
   /** Where and why it is stricter, for the log. */
   readonly notes: readonly string[];
-  /** The policy's statements, and how to fill this client's values into their resources. */
+  /** The policy's statements, and this client's values for their holes. */
   readonly plan: PolicyPlan;
-  readonly fill?: (resource: string) => string;
+  readonly values?: PolicyValues;
 }
 
 export type RulesFor = (payload: JWTPayload, who: PlaceholderValues) => ClientRules;
@@ -43,8 +43,14 @@ export function createRulesFor(config: RuleSettings): RulesFor {
     // The rule claims as the token carries them: the same claims always compile to the same template. Which
     // claims are present is spelled outside the JSON, so no claim value can pass for an absent claim; the
     // roles follow as a JSON array of their own (self-delimiting).
-    const present = names.filter((name) => Object.hasOwn(payload, name));
-    const key = `${names.map((name) => (present.includes(name) ? '1' : '0')).join('')}${JSON.stringify(present.map((name) => payload[name]))}${JSON.stringify(roles)}`;
+    let key = '';
+    const present: unknown[] = [];
+    for (const name of names) {
+      const has = Object.hasOwn(payload, name);
+      key += has ? '1' : '0';
+      if (has) present.push(payload[name]);
+    }
+    key += JSON.stringify(present) + JSON.stringify(roles);
     let entry = compiled.get(key);
     if (entry === undefined) {
       const fromToken = rulesFromClaims(payload, config.ruleClaims);
@@ -63,8 +69,8 @@ export function createRulesFor(config: RuleSettings): RulesFor {
   return (payload, who) => {
     const { source, template, templates } = load(payload);
     if (template !== undefined) {
-      const { exact, notes, plan, fill } = instantiate(template, who);
-      return { exact, notes, plan, fill, source, ruleCount: template.ruleCount };
+      const { exact, notes, plan, values } = instantiate(template, who);
+      return { exact, notes, plan, values, source, ruleCount: template.ruleCount };
     }
     const rules = renderRules(templates, who);
     const { grants, exact, notes } = compileRules(rules);

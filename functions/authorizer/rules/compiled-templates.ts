@@ -1,5 +1,5 @@
 import { Denied } from '../deny.ts';
-import { planPolicy, type PolicyPlan } from '../policy/policy.ts';
+import { planPolicy, type PolicyPlan, type PolicyValues } from '../policy/policy.ts';
 import { compileRules, type CompiledRules, type Grant } from './compile-rules.ts';
 import { MAX_TOPIC_BYTES } from './parse-rules.ts';
 import { placeholderValue, usesPlaceholder, valueAfter, type PlaceholderValues } from './placeholders.ts';
@@ -22,22 +22,21 @@ export interface CompiledTemplate extends CompiledRules {
   readonly ruleCount: number;
   /** The rule that first uses each placeholder (for the deny detail), if any does. */
   readonly uses: Readonly<Partial<Record<'clientid' | 'username', string>>>;
-  /** Filled MQTT filters with stand-ins, split around them, to check their length once the values are known. */
-  readonly filters: readonly { readonly label: string; readonly parts: readonly string[] }[];
-  /** The policy's statements with stand-ins, planned once for every client. */
+  /** MQTT filters that hold a value: their own UTF-8 bytes and how many times each value goes in, to check the filled length. */
+  readonly filters: readonly { readonly label: string; readonly bytes: number; readonly clientid: number; readonly username: number }[];
+  /** The policy's statements with stand-ins, planned once for every client; its holes are where the values go. */
   readonly plan: PolicyPlan;
-  /** Each planned resource that holds a stand-in, split around them, so that a client's policy is filled by concatenation. */
-  readonly parts: ReadonlyMap<string, readonly string[]>;
   /** Placeholders that some pattern has right after a `$`: a value starting with `{` or `(` would make a policy variable there. */
   readonly afterDollar: readonly Name[];
 }
 
-/** A template filled in for one client: its policy plan and the fill, the grants themselves on demand. */
+/** A template filled in for one client: its policy plan and values, the grants themselves on demand. */
 export interface InstantiatedRules {
   readonly exact: boolean;
   readonly notes: readonly string[];
   readonly plan: PolicyPlan;
-  readonly fill: (resource: string) => string;
+  /** The client's values, for the plan's holes. */
+  readonly values: PolicyValues;
   /** The filled grants (for tests and comparisons; the policy is rendered from the plan). */
   readonly grants: readonly Grant[];
 }
@@ -66,26 +65,27 @@ export function compileTemplate(templates: readonly RuleTemplate[]): CompiledTem
     const text = topic.kind === 'regex' ? topic.regex : topic.filter;
     for (const name of ['clientid', 'username'] as const) if (usesPlaceholder(text, name)) uses[name] ??= template.label;
   }));
-  const filters = rules.filter((rule) => rule.topic.kind === 'mqtt' && HAS_STAND_IN.test(rule.topic.filter))
-    .map((rule) => ({ label: rule.label, parts: splitParts((rule.topic as { filter: string }).filter) }));
+  const filters = rules.filter((rule) => rule.topic.kind === 'mqtt' && HAS_STAND_IN.test(rule.topic.filter)).map((rule) => {
+    const parts = splitParts((rule.topic as { filter: string }).filter);
+    const count = (name: Name) => parts.filter((part, i) => i % 2 === 1 && part === name).length;
+    const bytes = parts.reduce((n, part, i) => (i % 2 === 0 ? n + Buffer.byteLength(part) : n), 0);
+    return { label: rule.label, bytes, clientid: count('clientid'), username: count('username') };
+  });
   const compiled = compileRules(rules, { analysisView: widen });
-  const plan = planPolicy(compiled.grants);
-  const parts = new Map<string, readonly string[]>();
+  const holes = new Map<string, readonly string[]>();
   const afterDollar = new Set<Name>();
-  for (const resource of plan.statements.flatMap((statement) => statement.resources)) {
+  const planned = planPolicy(compiled.grants);
+  for (const resource of planned.statements.flatMap((statement) => statement.resources)) {
     if (!HAS_STAND_IN.test(resource)) continue;
     const split = splitParts(resource);
-    parts.set(resource, split);
+    holes.set(resource, split);
     for (let i = 1; i < split.length; i += 2) if (split[i - 1]!.endsWith('$')) afterDollar.add(split[i] as Name);
   }
-  return { ...compiled, ruleCount: rules.length, uses, filters, plan, parts, afterDollar: [...afterDollar] };
+  return { ...compiled, ruleCount: rules.length, uses, filters, plan: { ...planned, holes }, afterDollar: [...afterDollar] };
 }
 
-const join = (parts: readonly string[], values: Partial<Record<Name, string>>): string => {
-  let text = parts[0]!;
-  for (let i = 1; i < parts.length; i += 2) text += values[parts[i] as Name]! + parts[i + 1]!;
-  return text;
-};
+// One pass over each text: what a value brings in is never read as a stand-in.
+const fillText = (text: string, values: PolicyValues) => text.replace(STAND_INS, (_m, name: Name) => values[name] ?? '');
 
 /**
  * The compiled template for one client: its values checked, and filled in as the policy is rendered.
@@ -99,24 +99,20 @@ export function instantiate(template: CompiledTemplate, who: PlaceholderValues):
   }
   // A `$` the rule wrote before a placeholder, and a `{` in the value, would make a policy variable.
   for (const name of template.afterDollar) valueAfter('$', values[name]!, name, template.uses[name]!);
-  for (const { label, parts } of template.filters) {
-    if (Buffer.byteLength(join(parts, values)) > MAX_TOPIC_BYTES) {
+  const clientidBytes = values.clientid === undefined ? 0 : Buffer.byteLength(values.clientid);
+  const usernameBytes = values.username === undefined ? 0 : Buffer.byteLength(values.username);
+  for (const { label, bytes, clientid, username } of template.filters) {
+    if (bytes + clientid * clientidBytes + username * usernameBytes > MAX_TOPIC_BYTES) {
       throw new Denied('PLACEHOLDER_VALUE_INVALID', { rule: label, why: `the filled topic is longer than ${MAX_TOPIC_BYTES} bytes` });
     }
   }
-  // One pass over each text: what a value brings in is never read as a stand-in.
-  const fillText = (text: string) => text.replace(STAND_INS, (_m, name: Name) => values[name] ?? '');
-  const fill = (resource: string) => {
-    const parts = template.parts.get(resource);
-    return parts === undefined ? resource : join(parts, values);
-  };
   return {
     exact: template.exact,
-    notes: template.notes.length === 0 ? template.notes : template.notes.map(fillText),
+    notes: template.notes.length === 0 ? template.notes : template.notes.map((note) => fillText(note, values)),
     plan: template.plan,
-    fill,
+    values,
     get grants() {
-      return template.grants.map((g): Grant => ({ ...g, pattern: fillText(g.pattern) }));
+      return template.grants.map((g): Grant => ({ ...g, pattern: fillText(g.pattern, values) }));
     },
   };
 }

@@ -73,7 +73,8 @@ export async function verifyToken(
   const { alg, kid } = header;
   // `none` and every algorithm the operator did not allow stop here, before any key is touched.
   if (!config.algorithms.has(alg)) throw new Denied('ALG_NOT_ALLOWED', { alg });
-  let candidates = await findCandidates(sources, kid, alg);
+  const found = findCandidates(sources, kid, alg);
+  let candidates = found instanceof Promise ? await found : found;
   const seen = cache?.get(token);
   if (seen !== undefined) {
     // A signature verified before counts only while its key is still trusted; time claims move on.

@@ -55,7 +55,7 @@ describe('compiling a rule set once and filling in each client', () => {
       const compiled = compileTemplate(templates);
       if (compiled === undefined) return;
       const who = { clientId, username };
-      const viaPlan = (() => { try { const r = instantiate(compiled, who); return triples(renderPolicy(ARN, 'dev', r.plan, r.fill)); } catch (err) { return toDenied(err).code; } })();
+      const viaPlan = (() => { try { const r = instantiate(compiled, who); return triples(renderPolicy(ARN, 'dev', r.plan, r.values)); } catch (err) { return toDenied(err).code; } })();
       const direct = (() => { try { return triples(buildPolicy(ARN, 'dev', compileRules(renderRules(templates, who)).grants)); } catch (err) { return toDenied(err).code; } })();
       expect(viaPlan).toEqual(direct);
     }), { numRuns: 1500 });
