@@ -36,9 +36,11 @@ const MAX_TEMPLATES = 256;
  */
 export function createRulesFor(config: RuleSettings): RulesFor {
   const names = [config.ruleClaims.acl, config.ruleClaims.pubRules, config.ruleClaims.subRules];
-  const compiled = new Map<string, { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] }>();
+  type Entry = { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] };
+  const compiled = new Map<string, Entry>();
+  let last: { key: string; entry?: Entry } = { key: '' };
 
-  function load(payload: JWTPayload) {
+  function load(payload: JWTPayload): Entry {
     const roles = config.roles === undefined ? [] : rolesOf(payload, config.roles);
     // The rule claims as the token carries them: the same claims always compile to the same template. Which
     // claims are present is spelled outside the JSON, so no claim value can pass for an absent claim; the
@@ -51,6 +53,8 @@ export function createRulesFor(config: RuleSettings): RulesFor {
       if (has) present.push(payload[name]);
     }
     key += JSON.stringify(present) + JSON.stringify(roles);
+    // A fleet mostly shares one rule set: the last one is compared first, without hashing the key.
+    if (key === last.key) return last.entry!;
     let entry = compiled.get(key);
     if (entry === undefined) {
       const fromToken = rulesFromClaims(payload, config.ruleClaims);
@@ -63,6 +67,7 @@ export function createRulesFor(config: RuleSettings): RulesFor {
       if (compiled.size >= MAX_TEMPLATES) compiled.delete(compiled.keys().next().value!);
       compiled.set(key, entry);
     }
+    last = { key, entry };
     return entry;
   }
 

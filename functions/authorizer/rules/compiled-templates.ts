@@ -81,7 +81,9 @@ export function compileTemplate(templates: readonly RuleTemplate[]): CompiledTem
     holes.set(resource, split);
     for (let i = 1; i < split.length; i += 2) if (split[i - 1]!.endsWith('$')) afterDollar.add(split[i] as Name);
   }
-  return { ...compiled, ruleCount: rules.length, uses, filters, plan: { ...planned, holes }, afterDollar: [...afterDollar] };
+  // A note names the rule as written, `${clientid}` and all: the same text for every client, made once.
+  const notes = compiled.notes.map((note) => note.replace(STAND_INS, (_m, name: Name) => `\${${name}}`));
+  return { ...compiled, notes, ruleCount: rules.length, uses, filters, plan: { ...planned, holes }, afterDollar: [...afterDollar] };
 }
 
 // One pass over each text: what a value brings in is never read as a stand-in.
@@ -108,7 +110,7 @@ export function instantiate(template: CompiledTemplate, who: PlaceholderValues):
   }
   return {
     exact: template.exact,
-    notes: template.notes.length === 0 ? template.notes : template.notes.map((note) => fillText(note, values)),
+    notes: template.notes,
     plan: template.plan,
     values,
     get grants() {

@@ -46,13 +46,23 @@ function decodeSegment(segment: string, what: 'header' | 'payload'): Record<stri
  */
 export function readHeader(token: string): TokenHeader {
   if (!COMPACT_JWS.test(token)) throw new Denied('TOKEN_MALFORMED', { why: 'not a compact JWS (three base64url segments)' });
-  const header = decodeSegment(token.slice(0, token.indexOf('.')), 'header');
+  const segment = token.slice(0, token.indexOf('.'));
+  const known = readHeaders.get(segment);
+  if (known !== undefined) return known;
+  const header = decodeSegment(segment, 'header');
   if (typeof header.alg !== 'string') throw new Denied('TOKEN_MALFORMED', { why: 'header has no alg' });
   if (header.kid !== undefined && typeof header.kid !== 'string') throw new Denied('TOKEN_MALFORMED', { why: 'kid is not a string' });
   // RFC 7515 §4.1.11: a recipient MUST reject a token whose `crit` names an extension it does not understand.
   if (header.crit !== undefined) throw new Denied('TOKEN_MALFORMED', { why: 'crit: no JWS extension is understood here' });
-  return { alg: header.alg, kid: header.kid as string | undefined };
+  const read: TokenHeader = { alg: header.alg, kid: header.kid as string | undefined };
+  // An issuer's tokens share a handful of headers (alg, kid, typ): each is read once. Headers are the
+  // client's to choose, so only a bounded few are kept.
+  if (readHeaders.size < MAX_READ_HEADERS && segment.length <= 512) readHeaders.set(segment, read);
+  return read;
 }
+
+const MAX_READ_HEADERS = 64;
+const readHeaders = new Map<string, TokenHeader>();
 
 /**
  * Verifies the token's signature with a trusted key and its registered claims (exp, nbf, iat, iss, aud).
