@@ -26,7 +26,10 @@ const logOptions = { logAllows: config.logAllows, ruleClaims, level: sampled ? u
 let coldStart = true;
 
 /** AWS IoT Core custom authorizer: MQTT CONNECT credentials in, an IoT policy (or a deny) out. */
-export const handler = middy<unknown, AuthorizerResponse, Error, Context>()
+// No early timeout (middy's default arms a timer on every invocation): each wait in the pipeline has its
+// own limit (JWT_FETCH_TIMEOUT_MS), and an invocation that still ran out of time would be denied by IoT as
+// any failed one is, counted by the function's Errors alarm rather than hidden in a log line.
+export const handler = middy<unknown, AuthorizerResponse, Error, Context>({ timeoutEarlyInMillis: 0 })
   .use({
     // The last line of defence: whatever escapes becomes a deny, never an error IoT would have to interpret.
     onError: async (request) => {

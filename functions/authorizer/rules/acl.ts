@@ -38,23 +38,25 @@ export function createRulesFor(config: RuleSettings): RulesFor {
   const names = [config.ruleClaims.acl, config.ruleClaims.pubRules, config.ruleClaims.subRules];
   type Entry = { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] };
   const compiled = new Map<string, Entry>();
-  let last: { key: string; entry?: Entry } = { key: '' };
+  let last: { mask: string; claims: string; roles: string; entry?: Entry } = { mask: '', claims: '', roles: '' };
 
   function load(payload: JWTPayload): Entry {
     const roles = config.roles === undefined ? [] : rolesOf(payload, config.roles);
     // The rule claims as the token carries them: the same claims always compile to the same template. Which
-    // claims are present is spelled outside the JSON, so no claim value can pass for an absent claim; the
-    // roles follow as a JSON array of their own (self-delimiting).
-    let key = '';
+    // claims are present is spelled outside the JSON (the mask), so no claim value can pass for an absent
+    // claim; the roles follow as a JSON array of their own (self-delimiting), or nothing.
+    let mask = '';
     const present: unknown[] = [];
     for (const name of names) {
       const has = Object.hasOwn(payload, name);
-      key += has ? '1' : '0';
+      mask += has ? '1' : '0';
       if (has) present.push(payload[name]);
     }
-    key += JSON.stringify(present) + JSON.stringify(roles);
-    // A fleet mostly shares one rule set: the last one is compared first, without hashing the key.
-    if (key === last.key) return last.entry!;
+    const claims = JSON.stringify(present);
+    const roleList = roles.length === 0 ? '' : JSON.stringify(roles);
+    // A fleet mostly shares one rule set: the last one is compared first, without building or hashing a key.
+    if (claims === last.claims && mask === last.mask && roleList === last.roles) return last.entry!;
+    const key = `${mask}${claims}${roleList}`;
     let entry = compiled.get(key);
     if (entry === undefined) {
       const fromToken = rulesFromClaims(payload, config.ruleClaims);
@@ -67,7 +69,7 @@ export function createRulesFor(config: RuleSettings): RulesFor {
       if (compiled.size >= MAX_TEMPLATES) compiled.delete(compiled.keys().next().value!);
       compiled.set(key, entry);
     }
-    last = { key, entry };
+    last = { mask, claims, roles: roleList, entry };
     return entry;
   }
 
