@@ -111,26 +111,47 @@ export function planPolicy(grants: readonly Grant[]): PolicyPlan {
  * @throws Denied POLICY_TOO_LARGE when even ten documents cannot hold them; PLACEHOLDER_VALUE_INVALID
  */
 export function renderPolicy(arnPrefix: string, clientId: string | undefined, plan: PolicyPlan, values: PolicyValues = {}): PolicyDocument[] {
-  const prepared = preparedFor(plan, arnPrefix);
+  const ready = preparedFor(plan, arnPrefix);
+  const valueChars = checkValues(ready, values);
   const statements: PolicyStatement[] = clientId === undefined ? [] : [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arnPrefix}:client/${clientId}` }];
-  for (const { Effect, Action, resources } of prepared.statements) {
-    statements.push({ Effect, Action, Resource: resources.map((resource) => (typeof resource === 'string' ? resource : filled(resource, values))) });
+  for (const { Effect, Action, resources } of ready.statements) {
+    statements.push({ Effect, Action, Resource: resources.map((resource) => (typeof resource === 'string' ? resource : joined(resource, values))) });
   }
-  const chars = singleDocumentChars(prepared, values, statements[0]);
+  // The one document's size by addition when every part of it could be measured; otherwise the packer measures.
+  const connect = statements[0];
+  const chars = ready.chars === undefined || valueChars === undefined ? undefined
+    : ready.chars + valueChars + (clientId === undefined ? 0 : shellSize(connect!) + 1 + size(connect!.Resource));
   return chars !== undefined && chars <= MAX_DOCUMENT_CHARS ? [{ Version: '2012-10-17', Statement: statements }] : pack(statements);
 }
 
-function filled(parts: readonly string[], values: PolicyValues): string {
+function joined(parts: readonly string[], values: PolicyValues): string {
   let text = parts[0]!;
-  for (let i = 1; i < parts.length; i += 2) {
-    const value = values[parts[i]!];
-    if (value === undefined) throw new Denied('PLACEHOLDER_VALUE_INVALID', { placeholder: parts[i]!, why: 'no value' });
-    text += value + parts[i + 1]!;
-  }
-  // The last check before IoT reads it, whatever path the pattern took: literal text stays literal.
-  if (POLICY_VARIABLE.test(text)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
+  for (let i = 1; i < parts.length; i += 2) text += values[parts[i]!]! + parts[i + 1]!;
   return text;
 }
+
+/**
+ * The policy's last check, made on the values once rather than on each filled resource: literal text stays
+ * literal. A `${` or `$(` (a policy variable to IoT) in a filled resource can only come from a part (checked
+ * when the plan was prepared), from a value (none may hold a `$`), or from a part's closing `$` before a
+ * value's opening `{` or `(`. A value must not be empty, or two parts would meet.
+ * @returns the JSON characters the values add, or undefined when one of them would be escaped
+ * @throws Denied PLACEHOLDER_VALUE_INVALID
+ */
+function checkValues(ready: Prepared, values: PolicyValues): number | undefined {
+  let chars: number | undefined = 0;
+  for (const [name, count] of ready.uses) {
+    const value = values[name];
+    if (value === undefined || value === '') throw new Denied('PLACEHOLDER_VALUE_INVALID', { placeholder: name, why: 'no value' });
+    if (value.includes('$') || (ready.afterDollar.has(name) && OPENS_VARIABLE.test(value))) {
+      throw new Denied('PLACEHOLDER_VALUE_INVALID', { placeholder: name, why: 'a resource would hold an IoT policy variable' });
+    }
+    chars = chars === undefined || NEEDS_ESCAPE.test(value) ? undefined : chars + count * value.length;
+  }
+  return chars;
+}
+
+const OPENS_VARIABLE = /^[{(]/;
 
 /**
  * A plan made ready for one ARN prefix, once per container: the resources that hold no client's value
@@ -144,16 +165,24 @@ interface Prepared {
   readonly chars: number | undefined;
   /** How many times each value goes in. */
   readonly uses: ReadonlyMap<string, number>;
+  /** The values that some part's `$` comes right before. */
+  readonly afterDollar: ReadonlySet<string>;
 }
 
 const prepared = new WeakMap<PolicyPlan, Prepared>();
 
+/** @throws Denied PLACEHOLDER_VALUE_INVALID when the plan's own text holds a policy variable */
 function preparedFor(plan: PolicyPlan, arnPrefix: string): Prepared {
   const known = prepared.get(plan);
   if (known !== undefined && known.arnPrefix === arnPrefix) return known;
   let chars = EMPTY_DOCUMENT_CHARS - 1;
   let addable = true;
   const uses = new Map<string, number>();
+  const afterDollar = new Set<string>();
+  const literalText = (text: string) => {
+    if (POLICY_VARIABLE.test(text)) throw new Denied('PLACEHOLDER_VALUE_INVALID', { why: 'a resource would hold an IoT policy variable' });
+    return text;
+  };
   const statements = plan.statements.map(({ effect, actions, resources }) => {
     const statement = { Effect: effect, Action: actions.length === 1 ? actions[0]! : actions };
     chars += shellSize(statement) + 1;
@@ -162,37 +191,27 @@ function preparedFor(plan: PolicyPlan, arnPrefix: string): Prepared {
       resources: resources.map((resource) => {
         const holes = plan.holes?.get(resource);
         if (holes === undefined) {
-          const full = filled([`${arnPrefix}:${resource}`], {});
+          const full = literalText(`${arnPrefix}:${resource}`);
           chars += size(full) + 1;
           return full;
         }
-        const parts = holes.map((part, i) => (i === 0 ? `${arnPrefix}:${part}` : part));
+        const parts = holes.map((part, i) => (i === 0 ? literalText(`${arnPrefix}:${part}`) : i % 2 === 0 ? literalText(part) : part));
         const literal = parts.filter((_, i) => i % 2 === 0);
         // Parts add up only when each is well-formed: a lone surrogate at the edge of one could pair with
         // the next one's, and JSON writes a pair differently from two lone halves.
         addable &&= literal.every((part) => part.isWellFormed());
         chars += size(literal.join('')) + 1;
-        for (let i = 1; i < parts.length; i += 2) uses.set(parts[i]!, (uses.get(parts[i]!) ?? 0) + 1);
+        for (let i = 1; i < parts.length; i += 2) {
+          uses.set(parts[i]!, (uses.get(parts[i]!) ?? 0) + 1);
+          if (parts[i - 1]!.endsWith('$')) afterDollar.add(parts[i]!);
+        }
         return parts;
       }),
     };
   });
-  const ready: Prepared = { arnPrefix, statements, chars: addable ? chars : undefined, uses };
+  const ready: Prepared = { arnPrefix, statements, chars: addable ? chars : undefined, uses, afterDollar };
   prepared.set(plan, ready);
   return ready;
-}
-
-// The one document's size by addition, when no value needs escaping (then each value adds its length);
-// undefined otherwise, and the packer measures every resource.
-function singleDocumentChars(ready: Prepared, values: PolicyValues, connect: PolicyStatement | undefined): number | undefined {
-  let chars = ready.chars;
-  if (chars === undefined) return undefined;
-  for (const [name, count] of ready.uses) {
-    const value = values[name] ?? '';
-    if (NEEDS_ESCAPE.test(value)) return undefined;
-    chars += count * value.length;
-  }
-  return connect === undefined ? chars : chars + shellSize(connect) + 1 + size(connect.Resource);
 }
 
 /**
