@@ -18,12 +18,20 @@ export type RevocationReader = (keys: readonly string[]) => Promise<ReadResult>;
 
 type Send = (keys: readonly string[], signal: AbortSignal) => Promise<{ items: Array<Record<string, unknown>>; unprocessed: string[] }>;
 
+/** DynamoDB's answer to BatchGetItem, as far as a reader of one table needs it. */
+interface BatchGetOutput {
+  readonly Responses?: Record<string, Array<Record<string, unknown>>>;
+  readonly UnprocessedKeys?: Record<string, { Keys?: Array<Record<string, unknown>> }>;
+}
+
+const DYNAMODB = { name: 'dynamodb', endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB', contentType: 'application/x-amz-json-1.0', targetPrefix: 'DynamoDB_20120810' } as const;
+
 // Loaded on first use, in its own chunk: a configuration without JWT_REVOCATION_TABLE never reads it.
 function batchGet(table: string, timeoutMs: number): Promise<Send> {
-  return import('./dynamodb-batch-get.ts').then(({ createBatchGetItem }) => {
-    const send = createBatchGetItem(timeoutMs);
+  return import('../aws/aws-json.ts').then(({ createAwsJsonClient }) => {
+    const call = createAwsJsonClient(DYNAMODB, timeoutMs);
     return async (keys, signal) => {
-      const out = await send({
+      const out = await call('BatchGetItem', {
         RequestItems: {
           [table]: {
             Keys: keys.map((key) => ({ [PARTITION_KEY]: { S: key } })),
@@ -31,7 +39,7 @@ function batchGet(table: string, timeoutMs: number): Promise<Send> {
             ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': EXPIRY_ATTRIBUTE, '#reason': 'reason' },
           },
         },
-      }, signal);
+      }, signal) as BatchGetOutput;
       const items = out.Responses?.[table] ?? [];
       const unprocessed = (out.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key[PARTITION_KEY] as { S?: string } | undefined)?.S));
       return { items, unprocessed };

@@ -1,10 +1,10 @@
-// The revocation reader's BatchGetItem, built from the SDK's signer, HTTP handler and retry strategy rather
-// than the generated client: what it sends is checked against the protocol and an independent SigV4 check,
-// and its retries against the SDK's standard strategy.
+// The AWS JSON-protocol client (BatchGetItem for revocation, GetSecretValue for keys), built from the SDK's
+// signer, HTTP handler and retry strategy rather than the generated clients: what it sends is checked
+// against the protocol and an independent SigV4 check, and its retries against the SDK's standard strategy.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createBatchGetItem, dynamoDbEndpoint } from '../../functions/authorizer/revocation/dynamodb-batch-get.ts';
+import { awsEndpoint, createAwsJsonClient } from '../../functions/authorizer/aws/aws-json.ts';
 import { checkSigV4, type CapturedRequest } from '../helpers/sigv4.ts';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -36,12 +36,14 @@ afterAll(async () => {
 });
 
 const json = (res: ServerResponse, status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(value));
+const DYNAMODB = { name: 'dynamodb', endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB', contentType: 'application/x-amz-json-1.0', targetPrefix: 'DynamoDB_20120810' } as const;
+const batchGet = (timeoutMs: number) => (input: unknown, signal: AbortSignal) => createAwsJsonClient(DYNAMODB, timeoutMs)('BatchGetItem', input, signal) as Promise<{ Responses?: Record<string, unknown[]> }>;
 const INPUT = { RequestItems: { revocations: { Keys: [{ pk: { S: 'jti#1' } }] } } };
 
 describe('BatchGetItem over the JSON protocol', () => {
   it('sends a SigV4-signed JSON 1.0 request with the session token, and reads the answer', async () => {
     answer = (_req, res) => json(res, 200, { Responses: { revocations: [{ pk: { S: 'jti#1' }, reason: { S: 'stolen' } }] } });
-    const out = await createBatchGetItem(1000)(INPUT, AbortSignal.timeout(1000));
+    const out = await batchGet(1000)(INPUT, AbortSignal.timeout(1000));
     expect(out.Responses?.revocations).toEqual([{ pk: { S: 'jti#1' }, reason: { S: 'stolen' } }]);
     const [request] = seen;
     expect(request).toMatchObject({ method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.BatchGetItem', 'x-amz-security-token': 'session-token' } });
@@ -58,30 +60,30 @@ describe('BatchGetItem over the JSON protocol', () => {
       if (calls === 1) return json(res, 400, { __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' });
       json(res, 200, { Responses: { revocations: [] } });
     };
-    await expect(createBatchGetItem(2000)(INPUT, AbortSignal.timeout(2000))).resolves.toMatchObject({ Responses: { revocations: [] } });
+    await expect(batchGet(2000)(INPUT, AbortSignal.timeout(2000))).resolves.toMatchObject({ Responses: { revocations: [] } });
     expect(calls).toBe(2);
     answer = (_req, res) => json(res, 500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'down' });
-    await expect(createBatchGetItem(2000)(INPUT, AbortSignal.timeout(2000))).rejects.toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    await expect(batchGet(2000)(INPUT, AbortSignal.timeout(2000))).rejects.toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
     expect(seen.length).toBe(4);
   });
 
   it('does not retry a client error', async () => {
     answer = (_req, res) => json(res, 400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'bad key' });
-    await expect(createBatchGetItem(1000)(INPUT, AbortSignal.timeout(1000))).rejects.toMatchObject({ name: 'ValidationException', message: 'bad key' });
+    await expect(batchGet(1000)(INPUT, AbortSignal.timeout(1000))).rejects.toMatchObject({ name: 'ValidationException', message: 'bad key' });
     expect(seen.length).toBe(1);
   });
 
   it('stops at the caller\'s time limit when the endpoint hangs', async () => {
     answer = () => {};
     const started = Date.now();
-    await expect(createBatchGetItem(300)(INPUT, AbortSignal.timeout(300))).rejects.toBeTruthy();
+    await expect(batchGet(300)(INPUT, AbortSignal.timeout(300))).rejects.toBeTruthy();
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('finds the endpoint as the SDK does', () => {
-    expect(dynamoDbEndpoint({}, 'eu-west-1').href).toBe('https://dynamodb.eu-west-1.amazonaws.com/');
-    expect(dynamoDbEndpoint({}, 'cn-north-1').href).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn/');
-    expect(dynamoDbEndpoint({ AWS_ENDPOINT_URL: 'http://localhost:8000' }, 'eu-west-1').href).toBe('http://localhost:8000/');
-    expect(dynamoDbEndpoint({ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_DYNAMODB: 'http://b:2' }, 'eu-west-1').href).toBe('http://b:2/');
+    expect(awsEndpoint({}, DYNAMODB, 'eu-west-1').href).toBe('https://dynamodb.eu-west-1.amazonaws.com/');
+    expect(awsEndpoint({}, DYNAMODB, 'cn-north-1').href).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn/');
+    expect(awsEndpoint({ AWS_ENDPOINT_URL: 'http://localhost:8000' }, DYNAMODB, 'eu-west-1').href).toBe('http://localhost:8000/');
+    expect(awsEndpoint({ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_DYNAMODB: 'http://b:2' }, DYNAMODB, 'eu-west-1').href).toBe('http://b:2/');
   });
 });

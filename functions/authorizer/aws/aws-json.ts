@@ -1,8 +1,8 @@
-// DynamoDB's BatchGetItem over its JSON 1.0 protocol, built from the SDK's own pieces: its SigV4 signer, its
-// Node HTTP handler (the same one the Secrets Manager client uses, so it is already in the bundle), Lambda's
-// credentials from the environment, and the SDK's standard retry strategy and error classification. The
-// generated DynamoDB client would add about 100 KB to the bundle (every shape and error of the service)
-// for this one call.
+// AWS's JSON protocols (1.0 for DynamoDB, 1.1 for Secrets Manager), built from the SDK's own pieces: its
+// SigV4 signer, its Node HTTP handler, Lambda's credentials from the environment, and the SDK's standard
+// retry strategy and error classification. The function makes two calls, BatchGetItem and GetSecretValue:
+// the generated clients would add every shape and error of both services to the bundle (about 100 KB
+// each), and the Secrets Manager client's import was most of a cold start that reads a secret.
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -11,16 +11,22 @@ import { HttpRequest } from '@smithy/core/transport';
 import { isServerError, isThrottlingError, isTransientError, StandardRetryStrategy } from '@smithy/core/retry';
 import type { SourceData } from '@smithy/types';
 
-/** DynamoDB's answer to BatchGetItem, as far as a reader of one table needs it. */
-export interface BatchGetOutput {
-  readonly Responses?: Record<string, Array<Record<string, unknown>>>;
-  readonly UnprocessedKeys?: Record<string, { Keys?: Array<Record<string, unknown>> }>;
+/** A service spoken to over its JSON protocol. */
+export interface AwsJsonService {
+  /** SigV4's service name, and the first label of the region's endpoint (`dynamodb`, `secretsmanager`). */
+  readonly name: string;
+  /** The SDK's service-specific endpoint variable (`AWS_ENDPOINT_URL_DYNAMODB`). */
+  readonly endpointVariable: string;
+  readonly contentType: 'application/x-amz-json-1.0' | 'application/x-amz-json-1.1';
+  /** What precedes the operation in `x-amz-target` (`DynamoDB_20120810`, `secretsmanager`). */
+  readonly targetPrefix: string;
 }
 
-export type BatchGetItem = (input: unknown, signal: AbortSignal) => Promise<BatchGetOutput>;
+/** Calls one operation with its input; rejects with an AwsServiceError, a transport error, or the signal's reason. */
+export type AwsJsonCall = (operation: string, input: unknown, signal: AbortSignal) => Promise<unknown>;
 
-/** An error DynamoDB answered with (its `__type`'s last part as the name), or a transport failure. */
-export class DynamoDbError extends Error {
+/** An error the service answered with (its `__type`'s last part as the name, as the SDK names it). */
+export class AwsServiceError extends Error {
   constructor(override readonly name: string, message: string, readonly $metadata: { httpStatusCode?: number }) {
     super(message);
   }
@@ -55,12 +61,12 @@ class Sha256 {
   }
 }
 
-/** The endpoint as the SDK resolves it: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, else the region's. */
-export function dynamoDbEndpoint(env: NodeJS.ProcessEnv, region: string): URL {
-  const configured = env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL;
+/** The endpoint as the SDK resolves it: the service's AWS_ENDPOINT_URL_* variable, AWS_ENDPOINT_URL, else the region's. */
+export function awsEndpoint(env: NodeJS.ProcessEnv, service: Pick<AwsJsonService, 'name' | 'endpointVariable'>, region: string): URL {
+  const configured = env[service.endpointVariable] || env.AWS_ENDPOINT_URL;
   if (configured) return new URL(configured);
   const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return new URL(`https://dynamodb.${region}.${suffix}`);
+  return new URL(`https://${service.name}.${region}.${suffix}`);
 }
 
 // The retry strategy sleeps before it hands out a token: the caller's time limit cuts that sleep short.
@@ -71,24 +77,24 @@ const untilAborted = <T>(promise: Promise<T>, signal: AbortSignal) => new Promis
 });
 
 /**
- * A BatchGetItem sender for this container: at most `maxAttempts` tries under the SDK's standard retry
- * strategy (throttling, transient and server errors are retried), every try within `timeoutMs` and the
- * caller's signal.
+ * A client of one service for this container: at most `maxAttempts` tries of a call under the SDK's
+ * standard retry strategy (throttling, transient and server errors are retried), every try within
+ * `timeoutMs` and the caller's signal.
  */
-export function createBatchGetItem(timeoutMs: number, maxAttempts = 2): BatchGetItem {
+export function createAwsJsonClient(service: AwsJsonService, timeoutMs: number, maxAttempts = 2): AwsJsonCall {
   const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
   if (!region) throw new Error('no AWS region: AWS_REGION is not set');
-  const endpoint = dynamoDbEndpoint(process.env, region);
-  const signer = new SignatureV4({ service: 'dynamodb', region, credentials: fromEnv(), sha256: Sha256 });
+  const endpoint = awsEndpoint(process.env, service, region);
+  const signer = new SignatureV4({ service: service.name, region, credentials: fromEnv(), sha256: Sha256 });
   const http = new NodeHttpHandler({ connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true });
   const retry = new StandardRetryStrategy(maxAttempts);
 
-  async function once(body: string, signal: AbortSignal): Promise<BatchGetOutput> {
+  async function once(operation: string, body: string, signal: AbortSignal): Promise<unknown> {
     const request = new HttpRequest({
       protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port ? Number(endpoint.port) : undefined,
       method: 'POST', path: endpoint.pathname || '/',
       headers: {
-        host: endpoint.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.BatchGetItem',
+        host: endpoint.host, 'content-type': service.contentType, 'x-amz-target': `${service.targetPrefix}.${operation}`,
         'content-length': String(Buffer.byteLength(body)),
       },
       body,
@@ -103,22 +109,22 @@ export function createBatchGetItem(timeoutMs: number, maxAttempts = 2): BatchGet
     try {
       parsed = text === '' ? {} : JSON.parse(text);
     } catch {
-      throw new DynamoDbError(status >= 500 ? 'InternalServerError' : 'InvalidResponse', `HTTP ${status}: not JSON`, { httpStatusCode: status });
+      throw new AwsServiceError(status >= 500 ? 'InternalServerError' : 'InvalidResponse', `HTTP ${status}: not JSON`, { httpStatusCode: status });
     }
     if (status >= 300) {
       const { __type: type, message, Message } = (parsed ?? {}) as { __type?: string; message?: string; Message?: string };
       const name = String(type ?? `HTTP${status}`).split('#').pop()!;
-      throw new DynamoDbError(name, String(message ?? Message ?? `HTTP ${status}`), { httpStatusCode: status });
+      throw new AwsServiceError(name, String(message ?? Message ?? `HTTP ${status}`), { httpStatusCode: status });
     }
-    return parsed as BatchGetOutput;
+    return parsed;
   }
 
-  return async (input, signal) => {
+  return async (operation, input, signal) => {
     const body = JSON.stringify(input);
-    let token = await retry.acquireInitialRetryToken('dynamodb');
+    let token = await retry.acquireInitialRetryToken(service.name);
     for (;;) {
       try {
-        const output = await once(body, signal);
+        const output = await once(operation, body, signal);
         retry.recordSuccess(token);
         return output;
       } catch (err) {
