@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { awsEndpoint, createAwsJsonClient } from '../../functions/authorizer/aws/aws-json.ts';
 import { checkSigV4, type CapturedRequest } from '../helpers/sigv4.ts';
+import { fetchSecretKeys } from '../../functions/authorizer/keys/secrets-manager.ts';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 let server: Server;
@@ -27,6 +28,7 @@ beforeAll(async () => {
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: 'session-token',
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
   });
 });
 afterEach(() => { seen.length = 0; });
@@ -85,5 +87,28 @@ describe('BatchGetItem over the JSON protocol', () => {
     expect(awsEndpoint({}, DYNAMODB, 'cn-north-1').href).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn/');
     expect(awsEndpoint({ AWS_ENDPOINT_URL: 'http://localhost:8000' }, DYNAMODB, 'eu-west-1').href).toBe('http://localhost:8000/');
     expect(awsEndpoint({ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_DYNAMODB: 'http://b:2' }, DYNAMODB, 'eu-west-1').href).toBe('http://b:2/');
+  });
+});
+
+describe('GetSecretValue over the JSON protocol', () => {
+  const keysOf = () => fetchSecretKeys({ secretId: 'jwt-key', format: 'auto', cacheSeconds: 300, acceptPrevious: false }, { timeoutMs: 1000, allowed: new Set(['HS256']) });
+
+  it('sends a SigV4-signed JSON 1.1 request for AWSCURRENT and reads a binary secret from its base64', async () => {
+    const secret = Buffer.from('0123456789abcdef0123456789abcdef\u00ff', 'latin1');
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+      .end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:jwt-key', Name: 'jwt-key', SecretBinary: secret.toString('base64'), VersionStages: ['AWSCURRENT'] }));
+    const [key] = await keysOf();
+    expect(key!.key.export()).toEqual(secret);
+    const [request] = seen;
+    expect(request).toMatchObject({ method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue', 'x-amz-security-token': 'session-token' } });
+    expect(JSON.parse(request!.body.toString())).toEqual({ SecretId: 'jwt-key', VersionStage: 'AWSCURRENT' });
+    expect(request!.headers.authorization).toMatch(/Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request/);
+    expect(checkSigV4(request!, SECRET)).toEqual({ valid: true });
+  });
+
+  it('names the service\'s error as the SDK did (AccessDeniedException, with its HTTP status)', async () => {
+    answer = (_req, res) => res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+      .end(JSON.stringify({ __type: 'AccessDeniedException', Message: 'not allowed' }));
+    await expect(keysOf()).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
   });
 });

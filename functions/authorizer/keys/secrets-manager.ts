@@ -18,21 +18,23 @@ type GetSecret = (secretId: string, stage: string, timeoutMs: number) => Promise
 
 let getSecretPromise: Promise<GetSecret> | undefined;
 
-// Loaded on first use: the SDK is most of the bundle's import time, and a configuration without
-// JWT_SECRET_ID never pays for it. One client per container, shared by every invocation.
+const SECRETS_MANAGER = { name: 'secretsmanager', endpointVariable: 'AWS_ENDPOINT_URL_SECRETS_MANAGER', contentType: 'application/x-amz-json-1.1', targetPrefix: 'secretsmanager' } as const;
+
+// Loaded on first use, in its own chunk: a configuration without JWT_SECRET_ID never reads it. One client
+// per container, shared by every invocation: GetSecretValue over the JSON protocol with the SDK's signer,
+// HTTP handler and retries (aws/aws-json.ts), not the generated client, whose import was most of the cold
+// start of a function that reads its key from a secret.
 function secretReader(timeoutMs: number): Promise<GetSecret> {
-  getSecretPromise ??= import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) => {
-    const client = new SecretsManagerClient({
-      maxAttempts: 2,
-      // smithy only warns on requestTimeout unless told to throw; the abort signal below bounds the whole call.
-      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-    });
+  getSecretPromise ??= import('../aws/aws-json.ts').then(({ createAwsJsonClient }) => {
+    const call = createAwsJsonClient(SECRETS_MANAGER, timeoutMs);
     return async (secretId, stage, ms) => {
       try {
-        const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), {
-          abortSignal: AbortSignal.timeout(ms),
-        });
-        return { text: out.SecretString, bytes: out.SecretBinary };
+        const out = await call('GetSecretValue', { SecretId: secretId, VersionStage: stage }, AbortSignal.timeout(ms)) as { SecretString?: unknown; SecretBinary?: unknown };
+        return {
+          text: typeof out.SecretString === 'string' ? out.SecretString : undefined,
+          // The JSON protocol carries a blob as base64.
+          bytes: typeof out.SecretBinary === 'string' ? new Uint8Array(Buffer.from(out.SecretBinary, 'base64')) : undefined,
+        };
       } catch (err) {
         // A secret that was never rotated has no AWSPREVIOUS version.
         if (stage !== 'AWSCURRENT' && (err as Error).name === 'ResourceNotFoundException') return undefined;
@@ -40,6 +42,7 @@ function secretReader(timeoutMs: number): Promise<GetSecret> {
       }
     };
   });
+  getSecretPromise.catch(() => { getSecretPromise = undefined; });
   return getSecretPromise;
 }
 
