@@ -1,4 +1,3 @@
-import { errors } from 'jose';
 
 /**
  * Why a connection was denied. These strings are an API: logs, alarms, metric filters and the docs key
@@ -64,43 +63,8 @@ export class Denied extends Error {
   }
 }
 
-const FROM_JOSE_CODE: Readonly<Record<string, DenyCode>> = {
-  ERR_JWS_INVALID: 'TOKEN_MALFORMED',
-  ERR_JWT_INVALID: 'TOKEN_MALFORMED',
-  ERR_JOSE_ALG_NOT_ALLOWED: 'ALG_NOT_ALLOWED',
-  // jose's "not supported" here means an unrecognised `crit` header: the algorithm is checked before jose runs.
-  ERR_JOSE_NOT_SUPPORTED: 'TOKEN_MALFORMED',
-  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'SIGNATURE_INVALID',
-};
-
-function fromClaimError(err: errors.JWTClaimValidationFailed | errors.JWTExpired): DenyCode {
-  if (err.reason === 'missing') return 'CLAIM_MISSING';
-  if (err.reason === 'invalid') return 'CLAIM_INVALID';
-  switch (err.claim) {
-    case 'exp':
-      return 'TOKEN_EXPIRED';
-    case 'nbf':
-      return 'TOKEN_NOT_YET_VALID';
-    // jose reports both "too old" (JWTExpired) and "from the future" on iat.
-    case 'iat':
-      return err instanceof errors.JWTExpired ? 'TOKEN_TOO_OLD' : 'TOKEN_NOT_YET_VALID';
-    case 'iss':
-      return 'ISSUER_MISMATCH';
-    case 'aud':
-      return 'AUDIENCE_MISMATCH';
-    default:
-      return 'CLAIM_MISMATCH';
-  }
-}
-
 /** Maps any thrown value to a Denied, keeping the original as `cause`. Unknown failures are INTERNAL. */
 export function toDenied(err: unknown): Denied {
   if (err instanceof Denied) return err;
-  if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired) {
-    return new Denied(fromClaimError(err), { claim: err.claim, jose: err.code }, { cause: err });
-  }
-  if (err instanceof errors.JOSEError) {
-    return new Denied(FROM_JOSE_CODE[err.code] ?? 'INTERNAL', { jose: err.code }, { cause: err });
-  }
   return new Denied('INTERNAL', { error: err instanceof Error ? err.name : typeof err }, { cause: err });
 }

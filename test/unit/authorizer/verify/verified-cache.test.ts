@@ -8,6 +8,7 @@ import { readHeader, verifyToken } from '../../../../functions/authorizer/verify
 import { checkTimeClaims } from '../../../../functions/authorizer/verify/registered-claims.ts';
 import type { Profile } from '../../../../functions/authorizer/config/config.ts';
 import { toDenied } from '../../../../functions/authorizer/deny.ts';
+import { denyCodeOf } from '../../../helpers/jose-codes.ts';
 import { hmacKey, type TrustedKey } from '../../../../functions/authorizer/keys/key-material.ts';
 import { hmacSigner, mint, type Signer } from '../../../helpers/keys.ts';
 import { memorySource } from '../../../helpers/memory-source.ts';
@@ -95,7 +96,7 @@ describe('checkTimeClaims', () => {
       const token = await mint(signer, claims, { ttl: null });
       const ours = (() => { try { checkTimeClaims(claims, cfg, NOW * 1000); return 'OK'; } catch (err) { return toDenied(err).code; } })();
       const jose = await jwtVerify(token, secret, { currentDate: new Date(NOW * 1000), clockTolerance: skew, ...(maxAge !== undefined && { maxTokenAge: maxAge }) })
-        .then(() => 'OK', (err) => toDenied(err).code);
+        .then(() => 'OK', (err) => denyCodeOf(err));
       // jose leaves a future iat alone unless maxTokenAge is set; we always deny it.
       const futureIat = iat !== undefined && iat > NOW + skew;
       if (maxAge !== undefined && iat === undefined) return; // jose requires iat then: CLAIM_MISSING, checked before time
