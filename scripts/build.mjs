@@ -65,8 +65,6 @@ export async function buildAuthorizer({ quiet = false } = {}) {
     legalComments: 'none',
     metafile: true,
     logLevel: quiet ? 'silent' : 'warning',
-    // Any CommonJS dependency that still calls require() on a built-in gets a working require.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   const files = Object.keys(result.metafile.outputs).filter((file) => file.endsWith('.mjs'));
   const contents = files.map((file) => readFileSync(`${root}${file}`));
