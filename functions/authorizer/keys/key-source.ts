@@ -91,8 +91,11 @@ export function findCandidates(sources: readonly KeySource[], kid: string | unde
   let found = memo.byHeader.get(id);
   if (found === undefined) {
     found = collect(sources, now.map((value) => ({ status: 'fulfilled', value: value! })), kid, alg);
-    // Headers are the client's to choose: a bounded few are kept, the fleet's own.
-    if (memo.byHeader.size < MAX_REMEMBERED_HEADERS && id.length <= 256) memo.byHeader.set(id, found);
+    // Headers are the client's to choose: a bounded few are kept, and a flood of others only starts the set over.
+    if (id.length <= 256) {
+      if (memo.byHeader.size >= MAX_REMEMBERED_HEADERS) memo.byHeader.clear();
+      memo.byHeader.set(id, found);
+    }
   }
   return found;
 }

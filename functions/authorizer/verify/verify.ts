@@ -56,8 +56,11 @@ export function readHeader(token: string): TokenHeader {
   if (header.crit !== undefined) throw new Denied('TOKEN_MALFORMED', { why: 'crit: no JWS extension is understood here' });
   const read: TokenHeader = { alg: header.alg, kid: header.kid as string | undefined };
   // An issuer's tokens share a handful of headers (alg, kid, typ): each is read once. Headers are the
-  // client's to choose, so only a bounded few are kept.
-  if (readHeaders.size < MAX_READ_HEADERS && segment.length <= 512) readHeaders.set(segment, read);
+  // client's to choose, so only a bounded few are kept, and a flood of others only starts the set over.
+  if (segment.length <= 512) {
+    if (readHeaders.size >= MAX_READ_HEADERS) readHeaders.clear();
+    readHeaders.set(segment, read);
+  }
   return read;
 }
 

@@ -194,3 +194,34 @@ describe('verifyToken', () => {
     expect(createSecretKey(lastSecret).symmetricKeySize).toBe(32);
   });
 });
+
+describe('what the warm path keeps', () => {
+  // readHeader keeps the headers it has read (a bounded few), findCandidates the keys it found per alg and
+  // kid until a key set changes: each answer must be the one a first reading gives, whatever came before.
+  it('reads a header from its memory as from the token, through floods of others', async () => {
+    const { default: fc } = await import('fast-check');
+    const field = fc.oneof(fc.constantFrom(undefined, null, 1, 'HS256', 'ES256', 'none', '', '__proto__', '${clientid}', '\ud800'), fc.string());
+    const header = fc.record({ alg: field, kid: field, crit: fc.constantFrom(undefined, ['b64']), typ: fc.constantFrom(undefined, 'JWT') }, { requiredKeys: [] });
+    const read = (token: string) => { try { return readHeader(token); } catch (err) { return (err as Denied).code; } };
+    fc.assert(fc.property(fc.array(header, { minLength: 1, maxLength: 80 }), (headers) => {
+      const tokens = headers.map((h) => `${segments(h)}.${segments({})}.c2ln`);
+      const first = tokens.map(read);
+      // Again, in reverse, after every other header was read (the memory is full and started over at times).
+      expect([...tokens].reverse().map(read)).toEqual([...first].reverse());
+      tokens.forEach((token, i) => {
+        const h = headers[i]!;
+        if (typeof first[i] === 'object') expect(first[i]).toEqual({ alg: h.alg, kid: h.kid ?? undefined });
+        else expect(first[i]).toBe('TOKEN_MALFORMED');
+      });
+    }), { numRuns: 200 });
+  });
+
+  it('finds the keys a rotated key set holds now, not those it held', async () => {
+    const secret = randomBytes(32);
+    const token = await mint(hmacSigner(secret), at({}), { withKid: false });
+    const before = memorySource(hmacKey(randomBytes(32), 'before', new Set(['HS256'])), { onRefetch: () => hmacKey(secret, 'after', new Set(['HS256'])) });
+    expect(await outcome(token, { sources: [before] })).toMatchObject({ code: 'SIGNATURE_INVALID' });
+    await before.refetch(); // the set changes in place, as a refresh does
+    expect(await outcome(token, { sources: [before] })).toMatchObject({ code: 'VERIFIED', origin: 'after' });
+  });
+});
