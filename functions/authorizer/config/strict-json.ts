@@ -41,3 +41,32 @@ function firstRepeatedKey(text: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Whether two values parsed from JSON would serialize to the same text: the same types, the same array
+ * items, the same keys in the same order with the same values. Walked with an explicit stack, without
+ * serializing either, and stopping at the first difference.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  const pending: unknown[] = [a, b];
+  while (pending.length > 0) {
+    const y = pending.pop();
+    const x = pending.pop();
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i += 1) pending.push(x[i], y[i]);
+      continue;
+    }
+    if (Array.isArray(y)) return false;
+    const xKeys = Object.keys(x);
+    const yKeys = Object.keys(y);
+    if (xKeys.length !== yKeys.length) return false;
+    for (let i = 0; i < xKeys.length; i += 1) {
+      if (xKeys[i] !== yKeys[i]) return false;
+      pending.push((x as Record<string, unknown>)[xKeys[i]!], (y as Record<string, unknown>)[yKeys[i]!]);
+    }
+  }
+  return true;
+}

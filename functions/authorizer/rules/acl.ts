@@ -2,6 +2,7 @@ import type { JWTPayload } from 'jose';
 import type { RoleRules, RuleSettings } from '../config/config.ts';
 import { Denied } from '../deny.ts';
 import { isPlainObject } from '../config/env-reader.ts';
+import { sameJson } from '../config/strict-json.ts';
 import { planPolicy, type PolicyPlan, type PolicyValues } from '../policy/policy.ts';
 import { compileRules } from './compile-rules.ts';
 import { compileTemplate, instantiate, type CompiledTemplate } from './compiled-templates.ts';
@@ -38,7 +39,7 @@ export function createRulesFor(config: RuleSettings): RulesFor {
   const names = [config.ruleClaims.acl, config.ruleClaims.pubRules, config.ruleClaims.subRules];
   type Entry = { source: ClientRules['source']; template: CompiledTemplate | undefined; templates: readonly RuleTemplate[] };
   const compiled = new Map<string, Entry>();
-  let last: { mask: string; claims: string; roles: string; entry?: Entry } = { mask: '', claims: '', roles: '' };
+  let last: { mask: string; present: unknown[]; roles: string; entry?: Entry } = { mask: '', present: [], roles: '' };
 
   function load(payload: JWTPayload): Entry {
     const roles = config.roles === undefined ? [] : rolesOf(payload, config.roles);
@@ -52,11 +53,11 @@ export function createRulesFor(config: RuleSettings): RulesFor {
       mask += has ? '1' : '0';
       if (has) present.push(payload[name]);
     }
-    const claims = JSON.stringify(present);
     const roleList = roles.length === 0 ? '' : JSON.stringify(roles);
-    // A fleet mostly shares one rule set: the last one is compared first, without building or hashing a key.
-    if (claims === last.claims && mask === last.mask && roleList === last.roles) return last.entry!;
-    const key = `${mask}${claims}${roleList}`;
+    // A fleet mostly shares one rule set: the claims are compared with the last token's, value by value,
+    // before anything is serialized.
+    if (last.entry !== undefined && mask === last.mask && roleList === last.roles && sameJson(present, last.present)) return last.entry;
+    const key = `${mask}${JSON.stringify(present)}${roleList}`;
     let entry = compiled.get(key);
     if (entry === undefined) {
       const fromToken = rulesFromClaims(payload, config.ruleClaims);
@@ -69,7 +70,7 @@ export function createRulesFor(config: RuleSettings): RulesFor {
       if (compiled.size >= MAX_TEMPLATES) compiled.delete(compiled.keys().next().value!);
       compiled.set(key, entry);
     }
-    last = { mask, claims, roles: roleList, entry };
+    last = { mask, present, roles: roleList, entry };
     return entry;
   }
 
