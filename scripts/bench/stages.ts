@@ -11,7 +11,7 @@ import { checkClaims } from '../../functions/authorizer/verify/claims.ts';
 import { createRulesFor } from '../../functions/authorizer/rules/acl.ts';
 import { renderPolicy } from '../../functions/authorizer/policy/policy.ts';
 import { principalIdFor } from '../../functions/authorizer/policy/principal.ts';
-import { compactFields } from '../../functions/authorizer/log/decision-log.ts';
+import { compactLine } from '../../functions/authorizer/log/decision-log.ts';
 import { authorizerEnv, benchKey, eventFor, mintTokens } from './fixtures.ts';
 
 const key = await benchKey('ES256');
@@ -41,7 +41,7 @@ const stages: Array<[string, (i: number) => unknown]> = [
   ['rule set (key, compiled lookup, fill)', (i) => rulesFor(payloads[i]!, requests[i]!)],
   ['policy documents (20 resources)', (i) => renderPolicy(ARN, requests[i]!.clientId, rules[i]!.plan, rules[i]!.values)],
   ['principal', (i) => principalIdFor(String(payloads[i]!.sub))],
-  ['log line (JSON)', () => JSON.stringify({ level: 'INFO', msg: 'allow', ...compactFields(record, false) })],
+  ['log line (JSON)', () => JSON.stringify(compactLine(record, false, 'INFO', 'allow'))],
 ];
 
 const micros: Record<string, number> = {};

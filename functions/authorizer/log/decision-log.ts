@@ -26,7 +26,7 @@ export function compactFields(record: DecisionRecord, coldStart: boolean): Recor
  * leaves those out). One shape for every line is what lets V8 serialize it without a dictionary lookup per
  * key; building it by spreading optional parts took several times as long.
  */
-function compactLine(record: DecisionRecord, coldStart: boolean, level: 'INFO' | 'WARN', msg: 'allow' | 'deny') {
+export function compactLine(record: DecisionRecord, coldStart: boolean, level: 'INFO' | 'WARN', msg: 'allow' | 'deny') {
   const denied = record.reason !== undefined;
   return {
     level, msg,
