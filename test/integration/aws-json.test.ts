@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { awsEndpoint, createAwsJsonClient } from '../../functions/authorizer/aws/aws-json.ts';
+import { DYNAMODB } from '../../functions/authorizer/aws/clients.ts';
 import { checkSigV4, type CapturedRequest } from '../helpers/sigv4.ts';
 import { fetchSecretKeys } from '../../functions/authorizer/keys/secrets-manager.ts';
 
@@ -38,7 +39,6 @@ afterAll(async () => {
 });
 
 const json = (res: ServerResponse, status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(value));
-const DYNAMODB = { name: 'dynamodb', endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB', contentType: 'application/x-amz-json-1.0', targetPrefix: 'DynamoDB_20120810' } as const;
 const batchGet = (timeoutMs: number) => (input: unknown, signal: AbortSignal) => createAwsJsonClient(DYNAMODB, timeoutMs)('BatchGetItem', input, signal) as Promise<{ Responses?: Record<string, unknown[]> }>;
 const INPUT = { RequestItems: { revocations: { Keys: [{ pk: { S: 'jti#1' } }] } } };
 

@@ -1,3 +1,5 @@
+import type { AwsJsonCall } from '../aws/aws-json.ts';
+import { lazyAwsJsonClient, SECRETS_MANAGER } from '../aws/clients.ts';
 import { decodeStrictBase64 } from '../request/base64.ts';
 import type { SecretFormat, SecretsManagerConfig } from '../config/config.ts';
 import { hmacKey, keysFromJwks, keysFromPem, KeyMaterialError, type TrustedKey } from './key-material.ts';
@@ -14,36 +16,27 @@ interface SecretValue {
   readonly bytes: Uint8Array | undefined;
 }
 
-type GetSecret = (secretId: string, stage: string, timeoutMs: number) => Promise<SecretValue | undefined>;
+let secretsManager: (() => Promise<AwsJsonCall>) | undefined;
 
-let getSecretPromise: Promise<GetSecret> | undefined;
-
-const SECRETS_MANAGER = { name: 'secretsmanager', endpointVariable: 'AWS_ENDPOINT_URL_SECRETS_MANAGER', contentType: 'application/x-amz-json-1.1', targetPrefix: 'secretsmanager' } as const;
-
-// Loaded on first use, in its own chunk: a configuration without JWT_SECRET_ID never reads it. One client
-// per container, shared by every invocation: GetSecretValue over the JSON protocol with the SDK's signer,
-// HTTP handler and retries (aws/aws-json.ts), not the generated client, whose import was most of the cold
-// start of a function that reads its key from a secret.
-function secretReader(timeoutMs: number): Promise<GetSecret> {
-  getSecretPromise ??= import('../aws/aws-json.ts').then(({ createAwsJsonClient }) => {
-    const call = createAwsJsonClient(SECRETS_MANAGER, timeoutMs);
-    return async (secretId, stage, ms) => {
-      try {
-        const out = await call('GetSecretValue', { SecretId: secretId, VersionStage: stage }, AbortSignal.timeout(ms)) as { SecretString?: unknown; SecretBinary?: unknown };
-        return {
-          text: typeof out.SecretString === 'string' ? out.SecretString : undefined,
-          // The JSON protocol carries a blob as base64.
-          bytes: typeof out.SecretBinary === 'string' ? new Uint8Array(Buffer.from(out.SecretBinary, 'base64')) : undefined,
-        };
-      } catch (err) {
-        // A secret that was never rotated has no AWSPREVIOUS version.
-        if (stage !== 'AWSCURRENT' && (err as Error).name === 'ResourceNotFoundException') return undefined;
-        throw err;
-      }
+// One client per container, made on the first read (a configuration without JWT_SECRET_ID never loads it):
+// GetSecretValue over the JSON protocol with the SDK's signer, HTTP handler and retries (aws/aws-json.ts),
+// not the generated client, whose import was most of the cold start of a function that reads its key
+// from a secret.
+async function getSecret(secretId: string, stage: string, timeoutMs: number): Promise<SecretValue | undefined> {
+  secretsManager ??= lazyAwsJsonClient(SECRETS_MANAGER, timeoutMs);
+  const call = await secretsManager();
+  try {
+    const out = await call('GetSecretValue', { SecretId: secretId, VersionStage: stage }, AbortSignal.timeout(timeoutMs)) as { SecretString?: unknown; SecretBinary?: unknown };
+    return {
+      text: typeof out.SecretString === 'string' ? out.SecretString : undefined,
+      // The JSON protocol carries a blob as base64.
+      bytes: typeof out.SecretBinary === 'string' ? new Uint8Array(Buffer.from(out.SecretBinary, 'base64')) : undefined,
     };
-  });
-  getSecretPromise.catch(() => { getSecretPromise = undefined; });
-  return getSecretPromise;
+  } catch (err) {
+    // A secret that was never rotated has no AWSPREVIOUS version.
+    if (stage !== 'AWSCURRENT' && (err as Error).name === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -51,7 +44,7 @@ function secretReader(timeoutMs: number): Promise<GetSecret> {
  * Rejects when it cannot be read or is binary.
  */
 export async function readSecretText(secretId: string, timeoutMs: number): Promise<string> {
-  const value = await (await secretReader(timeoutMs))(secretId, 'AWSCURRENT', timeoutMs);
+  const value = await getSecret(secretId, 'AWSCURRENT', timeoutMs);
   if (value?.text === undefined) throw new KeyMaterialError(`the secret ${secretId} holds no text`);
   return value.text;
 }
@@ -61,7 +54,6 @@ export async function readSecretText(secretId: string, timeoutMs: number): Promi
  * Rejects when AWSCURRENT cannot be read or holds nothing usable.
  */
 export async function fetchSecretKeys(config: SecretsManagerConfig, options: SecretsFetchOptions): Promise<readonly TrustedKey[]> {
-  const getSecret = await secretReader(options.timeoutMs);
   const stages = config.acceptPrevious ? ['AWSCURRENT', 'AWSPREVIOUS'] : ['AWSCURRENT'];
   const values = await Promise.all(stages.map((stage) => getSecret(config.secretId, stage, options.timeoutMs)));
   const [current, previous] = values;

@@ -1,3 +1,5 @@
+import type { AwsJsonCall } from '../aws/aws-json.ts';
+import { DYNAMODB, lazyAwsJsonClient } from '../aws/clients.ts';
 import { EXPIRY_ATTRIBUTE, PARTITION_KEY } from './revocation-keys.ts';
 
 /** An entry of the revocation table, as the function needs it. */
@@ -16,35 +18,10 @@ export interface ReadResult {
 
 export type RevocationReader = (keys: readonly string[]) => Promise<ReadResult>;
 
-type Send = (keys: readonly string[], signal: AbortSignal) => Promise<{ items: Array<Record<string, unknown>>; unprocessed: string[] }>;
-
 /** DynamoDB's answer to BatchGetItem, as far as a reader of one table needs it. */
 interface BatchGetOutput {
   readonly Responses?: Record<string, Array<Record<string, unknown>>>;
   readonly UnprocessedKeys?: Record<string, { Keys?: Array<Record<string, unknown>> }>;
-}
-
-const DYNAMODB = { name: 'dynamodb', endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB', contentType: 'application/x-amz-json-1.0', targetPrefix: 'DynamoDB_20120810' } as const;
-
-// Loaded on first use, in its own chunk: a configuration without JWT_REVOCATION_TABLE never reads it.
-function batchGet(table: string, timeoutMs: number): Promise<Send> {
-  return import('../aws/aws-json.ts').then(({ createAwsJsonClient }) => {
-    const call = createAwsJsonClient(DYNAMODB, timeoutMs);
-    return async (keys, signal) => {
-      const out = await call('BatchGetItem', {
-        RequestItems: {
-          [table]: {
-            Keys: keys.map((key) => ({ [PARTITION_KEY]: { S: key } })),
-            ProjectionExpression: '#pk, #exp, #reason',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': EXPIRY_ATTRIBUTE, '#reason': 'reason' },
-          },
-        },
-      }, signal) as BatchGetOutput;
-      const items = out.Responses?.[table] ?? [];
-      const unprocessed = (out.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key[PARTITION_KEY] as { S?: string } | undefined)?.S));
-      return { items, unprocessed };
-    };
-  });
 }
 
 const attribute = (item: Record<string, unknown>, name: string, type: 'S' | 'N'): string | undefined =>
@@ -55,16 +32,28 @@ const attribute = (item: Record<string, unknown>, name: string, type: 'S' | 'N')
  * limit, which bounds the whole call).
  */
 export function createDynamoDbReader(table: string, timeoutMs: number): RevocationReader {
-  let client: Promise<Send> | undefined; // one client per container, made on the first read
+  const client = lazyAwsJsonClient(DYNAMODB, timeoutMs); // one client per container, made on the first read
+  const send = async (call: AwsJsonCall, keys: readonly string[], signal: AbortSignal) => {
+    const out = await call('BatchGetItem', {
+      RequestItems: {
+        [table]: {
+          Keys: keys.map((key) => ({ [PARTITION_KEY]: { S: key } })),
+          ProjectionExpression: '#pk, #exp, #reason',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#exp': EXPIRY_ATTRIBUTE, '#reason': 'reason' },
+        },
+      },
+    }, signal) as BatchGetOutput;
+    const items = out.Responses?.[table] ?? [];
+    const unprocessed = (out.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key[PARTITION_KEY] as { S?: string } | undefined)?.S));
+    return { items, unprocessed };
+  };
   return async (keys) => {
-    client ??= batchGet(table, timeoutMs);
-    client.catch(() => { client = undefined; });
-    const send = await client;
+    const call = await client();
     const signal = AbortSignal.timeout(timeoutMs);
     const found = new Map<string, RevocationEntry | null>();
     let pending = [...keys];
     for (let attempt = 0; attempt < 2 && pending.length > 0; attempt += 1) {
-      const { items, unprocessed } = await send(pending, signal);
+      const { items, unprocessed } = await send(call, pending, signal);
       for (const item of items) {
         const key = attribute(item, PARTITION_KEY, 'S');
         if (key === undefined) continue;
