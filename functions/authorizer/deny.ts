@@ -1,4 +1,3 @@
-
 /**
  * Why a connection was denied. These strings are an API: logs, alarms, metric filters and the docs key
  * on them, so a code is never renamed; a new reason gets a new code.

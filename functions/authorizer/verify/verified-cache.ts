@@ -1,12 +1,13 @@
 import type { JWTPayload } from 'jose';
 import type { TrustedKey } from '../keys/key-material.ts';
+import type { TokenHeader } from './verify.ts';
 
 /** A token whose signature a trusted key verified. */
 export interface VerifiedEntry {
   readonly payload: JWTPayload;
   readonly key: TrustedKey;
   /** The token's protected header as read when it verified: the same text needs no second reading. */
-  readonly header: { readonly alg: string; readonly kid: string | undefined };
+  readonly header: TokenHeader;
   /** What the caller derived from this token for one client (its policy), kept with the token. */
   memo?: { readonly for: string; readonly value: unknown };
 }

@@ -119,7 +119,7 @@ export async function verifyToken(
   }
   const { payload } = result;
   checkRegisteredClaims(payload, config, nowMs);
-  const entry: VerifiedEntry = { payload, key: result.key, header: { alg, kid } };
+  const entry: VerifiedEntry = { payload, key: result.key, header };
   cache?.set(token, entry);
   return { payload, alg, kid, key: result.key, entry };
 }
