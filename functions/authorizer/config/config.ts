@@ -115,8 +115,6 @@ export interface Config {
   readonly profiles: readonly Profile[];
 }
 
-
-
 // Time claims are checked by their own settings; EMQX's verify_claims refuses them too.
 const RESERVED_CLAIMS = new Set(['exp', 'nbf', 'iat']);
 
